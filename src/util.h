@@ -1,0 +1,46 @@
+/* Small helpers shared by every module: no collectd calls here. */
+#ifndef CONTAINER_UTIL_H
+#define CONTAINER_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Reads a whole (small) file relative to dirfd (AT_FDCWD for absolute paths) into buf and
+ * NUL-terminates it. Returns the length, or -errno. A file longer than size-1 is -EFBIG. */
+ssize_t read_file_at(int dirfd, const char *name, char *buf, size_t size);
+
+/* Re-reads an already open file from offset 0 (pread), same contract as read_file_at. */
+ssize_t pread_file(int fd, char *buf, size_t size);
+
+/* Strict unsigned decimal: whole token, no sign, no overflow. Returns 0 or -EINVAL/-ERANGE. */
+int parse_u64(const char *s, uint64_t *out);
+
+/* Like parse_u64 but over the first whitespace-delimited token of s; *end (optional) is set just
+ * past the token. */
+int parse_u64_token(const char *s, uint64_t *out, const char **end);
+
+/* A "limit" value: a number, or the literal "max" (cgroup v2), which sets *unlimited. */
+int parse_limit(const char *s, uint64_t *out, bool *unlimited);
+
+/* Iterates "key value" lines of flat-keyed files (cpu.stat, memory.stat...). Returns false at the
+ * end. key/value point into a scratch copy that lives until the next call. */
+typedef struct {
+  const char *pos;
+  char line[256];
+} kv_iter_t;
+void kv_iter_init(kv_iter_t *it, const char *text);
+bool kv_iter_next(kv_iter_t *it, const char **key, const char **value);
+
+/* Copies src into dst (size n), replacing characters collectd identifiers cannot hold
+ * ('/', whitespace, control characters, '"') with '_'. Always NUL-terminates. */
+void sanitize_name(char *dst, const char *src, size_t n);
+
+/* Joins a and b with one '/' into dst. Returns -ENAMETOOLONG if it does not fit. */
+int path_join(char *dst, size_t n, const char *a, const char *b);
+
+/* True if the first len characters of s are lowercase hex digits. */
+bool is_hex(const char *s, size_t len);
+
+#endif

@@ -1,0 +1,164 @@
+# Shared helpers for the integration tests (sourced). Each test runs a real collectd daemon that
+# loads the built plugin, with CSV output in a temporary directory.
+set -u
+
+: "${TOP_SRCDIR:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+: "${PLUGIN_SO:=$TOP_SRCDIR/.libs/container.so}"
+COLLECTD_BIN=${COLLECTD_BIN:-/usr/sbin/collectd}
+TESTHOST=testhost
+FAILED=0
+CHECKS=0
+
+skip() { echo "SKIP: $*"; exit 77; }
+fail() { echo "FAIL: $*"; FAILED=$((FAILED + 1)); CHECKS=$((CHECKS + 1)); }
+pass() { echo "ok: $*"; CHECKS=$((CHECKS + 1)); }
+check() { # check DESCRIPTION COMMAND...
+  local what=$1; shift
+  if "$@"; then pass "$what"; else fail "$what"; fi
+}
+finish() {
+  echo "$(basename "$0"): $CHECKS checks, $FAILED failed"
+  [ "$FAILED" -eq 0 ]
+}
+
+require_root() {
+  [ "$(id -u)" -eq 0 ] || skip "needs root (creates cgroups and runs collectd)"
+  [ -x "$COLLECTD_BIN" ] || skip "collectd not installed ($COLLECTD_BIN); apt-get install collectd-core"
+  [ -f "$PLUGIN_SO" ] || { echo "FAIL: plugin not built: $PLUGIN_SO"; exit 1; }
+}
+
+WORK=""
+COLLECTD_PID=""
+CGROUPS_MADE=()
+PIDS_STARTED=()
+
+cleanup() {
+  stop_collectd
+  local p
+  for p in "${PIDS_STARTED[@]}"; do kill -9 "$p" 2>/dev/null; done
+  for p in "${PIDS_STARTED[@]}"; do wait "$p" 2>/dev/null; done
+  local i
+  # Remove deepest first.
+  for ((i = ${#CGROUPS_MADE[@]} - 1; i >= 0; i--)); do
+    rmdir "${CGROUPS_MADE[$i]}" 2>/dev/null
+  done
+  [ -n "$WORK" ] && [ -z "${KEEP_WORK:-}" ] && rm -rf "$WORK"
+  return 0
+}
+
+make_workdir() {
+  WORK=$(mktemp -d /tmp/collectd-container-test.XXXXXX)
+  mkdir -p "$WORK/plugins" "$WORK/csv" "$WORK/docker/containers"
+  # collectd refuses a plugin that is a symlink: copy it.
+  cp "$PLUGIN_SO" "$WORK/plugins/container.so"
+  for p in csv logfile; do cp "/usr/lib/collectd/$p.so" "$WORK/plugins/"; done
+  trap cleanup EXIT
+}
+
+# write_config INTERVAL PLUGIN_BLOCK_BODY [EXTRA_TOP_LEVEL]
+write_config() {
+  cat >"$WORK/collectd.conf" <<CONF
+Hostname "$TESTHOST"
+FQDNLookup false
+Interval $1
+PluginDir "$WORK/plugins"
+BaseDir "$WORK"
+TypesDB "/usr/share/collectd/types.db"
+ReadThreads 4
+LoadPlugin logfile
+<Plugin logfile>
+  LogLevel info
+  File "$WORK/collectd.log"
+  Timestamp true
+</Plugin>
+LoadPlugin csv
+<Plugin csv>
+  DataDir "$WORK/csv"
+  StoreRates false
+</Plugin>
+${3:-}
+LoadPlugin container
+<Plugin container>
+$2
+</Plugin>
+CONF
+}
+
+start_collectd() {
+  ${COLLECTD_WRAPPER:-} "$COLLECTD_BIN" -f -C "$WORK/collectd.conf" -P "$WORK/collectd.pid" \
+    >"$WORK/collectd.stdout" 2>&1 &
+  COLLECTD_PID=$!
+  sleep 0.5
+  kill -0 "$COLLECTD_PID" 2>/dev/null || {
+    echo "collectd did not start:"; cat "$WORK/collectd.stdout" "$WORK/collectd.log" 2>/dev/null
+    return 1
+  }
+}
+
+stop_collectd() {
+  [ -n "$COLLECTD_PID" ] || return 0
+  kill -TERM "$COLLECTD_PID" 2>/dev/null
+  local i
+  for i in $(seq 1 100); do
+    kill -0 "$COLLECTD_PID" 2>/dev/null || break
+    sleep 0.2
+  done
+  kill -9 "$COLLECTD_PID" 2>/dev/null
+  wait "$COLLECTD_PID" 2>/dev/null
+  COLLECTD_STATUS=$?
+  COLLECTD_PID=""
+}
+
+# csv_file INSTANCE TYPE-INSTANCE: the newest CSV file collectd wrote for it.
+csv_file() {
+  ls -1 "$WORK/csv/$TESTHOST/container-$1/$2"-* 2>/dev/null | tail -n 1
+}
+
+# csv_rows INSTANCE TYPE-INSTANCE: data rows (no header) of that file.
+csv_rows() {
+  local f
+  f=$(csv_file "$1" "$2")
+  [ -n "$f" ] && grep -v '^epoch' "$f"
+}
+
+# wait_for_csv INSTANCE TYPE-INSTANCE MIN_ROWS TIMEOUT_S
+wait_for_csv() {
+  local i n
+  for ((i = 0; i < $4 * 5; i++)); do
+    n=$(csv_rows "$1" "$2" | wc -l)
+    [ "$n" -ge "$3" ] && return 0
+    sleep 0.2
+  done
+  return 1
+}
+
+# Creates a cgroup at REL in every v1 controller named and in the unified tree; prints nothing.
+make_cgroup() { # make_cgroup REL CONTROLLER...
+  local rel=$1 c; shift
+  for c in "$@"; do
+    local d="/sys/fs/cgroup/$c/$rel"
+    if [ ! -d "$d" ]; then
+      # Parents first, remembered for cleanup.
+      local parent
+      parent=$(dirname "$d")
+      [ -d "$parent" ] || { mkdir -p "$parent" && CGROUPS_MADE+=("$parent"); }
+      mkdir "$d" && CGROUPS_MADE+=("$d")
+    fi
+  done
+}
+
+# move_pid PID REL CONTROLLER...
+move_pid() {
+  local pid=$1 rel=$2 c; shift 2
+  for c in "$@"; do echo "$pid" >"/sys/fs/cgroup/$c/$rel/cgroup.procs"; done
+}
+
+fake_docker_name() { # fake_docker_name ID NAME
+  mkdir -p "$WORK/docker/containers/$1"
+  printf '{"ID":"%s","Name":"/%s","State":{"Running":true}}' "$1" "$2" \
+    >"$WORK/docker/containers/$1/config.v2.json"
+}
+
+random_id() { head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
+
+errors_in_log() { grep -E '\[(error|ERROR)\]|^ERROR|\] error:' "$WORK/collectd.log" 2>/dev/null; }

@@ -1,0 +1,77 @@
+#!/bin/bash
+# A real collectd loads the plugin; the test makes Docker-cgroupfs-layout cgroups with a busy loop
+# in one and a sleeper in another, names them through a fake DockerRoot, and reads collectd's CSV.
+. "$(dirname "$0")/lib.sh"
+require_root
+CONTROLLERS=()
+for c in cpu cpuacct memory blkio pids; do [ -d "/sys/fs/cgroup/$c" ] && CONTROLLERS+=("$c"); done
+[ ${#CONTROLLERS[@]} -ge 3 ] || skip "needs cgroup v1 controllers under /sys/fs/cgroup (found: ${CONTROLLERS[*]:-none})"
+[ -d /sys/fs/cgroup/unified ] && CONTROLLERS+=(unified)
+
+make_workdir
+BUSY_ID=$(random_id)
+SLEEP_ID=$(random_id)
+make_cgroup "docker/$BUSY_ID" "${CONTROLLERS[@]}"
+make_cgroup "docker/$SLEEP_ID" "${CONTROLLERS[@]}"
+fake_docker_name "$BUSY_ID" itest_busy
+fake_docker_name "$SLEEP_ID" itest_sleeper
+
+sh -c 'while :; do :; done' &
+BUSY_PID=$!
+PIDS_STARTED+=("$BUSY_PID")
+sleep 600 &
+SLEEP_PID=$!
+PIDS_STARTED+=("$SLEEP_PID")
+move_pid "$BUSY_PID" "docker/$BUSY_ID" "${CONTROLLERS[@]}"
+move_pid "$SLEEP_PID" "docker/$SLEEP_ID" "${CONTROLLERS[@]}"
+
+write_config 1 "  DockerRoot \"$WORK/docker\"
+  Container \"/^itest_/\""
+start_collectd || { fail "collectd starts"; finish; exit; }
+
+check "busy container's ps_cputime appears" wait_for_csv itest_busy ps_cputime 8 20
+check "sleeper's ps_cputime appears" wait_for_csv itest_sleeper ps_cputime 8 20
+
+# CPU rate over the rows: (user+syst) delta / time delta, in µs per second.
+cpu_rate() {
+  csv_rows "$1" ps_cputime | awk -F, 'NR==1{t0=$1; c0=$2+$3} {t=$1; c=$2+$3} END{ if (t>t0) printf "%.0f", (c-c0)/(t-t0); else print -1 }'
+}
+busy_rate=$(cpu_rate itest_busy)
+sleep_rate=$(cpu_rate itest_sleeper)
+echo "busy container: $busy_rate us/s of CPU; sleeper: $sleep_rate us/s"
+check "busy container uses about one core (0.75-1.1 x 10^6 us/s)" \
+  awk -v r="$busy_rate" 'BEGIN{exit !(r >= 750000 && r <= 1100000)}'
+check "sleeper uses almost no CPU (< 20000 us/s)" awk -v r="$sleep_rate" 'BEGIN{exit !(r >= 0 && r < 20000)}'
+
+if [ -d /sys/fs/cgroup/memory ]; then
+  check "memory-usage present" test -n "$(csv_file itest_busy memory-usage)"
+  check "memory-anon present" test -n "$(csv_file itest_busy memory-anon)"
+  check "no memory-limit for an unlimited container" test -z "$(csv_file itest_busy memory-limit)"
+fi
+if [ -d /sys/fs/cgroup/pids ]; then
+  check "count-pids of the sleeper is 1" \
+    test "$(csv_rows itest_sleeper count-pids | tail -n 1 | cut -d, -f2 | cut -d. -f1)" = 1
+fi
+if [ -d /sys/fs/cgroup/unified ]; then
+  check "PSI stall time from the unified tree" test -n "$(csv_file itest_busy total_time_in_ms-pressure_cpu_some)"
+fi
+check "CFS throttling counters present" test -n "$(csv_file itest_busy operations-cfs_periods)"
+
+# Remove the sleeper mid-run: its callback goes away without ERROR lines.
+kill -9 "$SLEEP_PID"; wait "$SLEEP_PID" 2>/dev/null
+for c in "${CONTROLLERS[@]}"; do rmdir "/sys/fs/cgroup/$c/docker/$SLEEP_ID"; done
+sleep 3
+before=$(csv_rows itest_sleeper ps_cputime | wc -l)
+busy_before=$(csv_rows itest_busy ps_cputime | wc -l)
+sleep 3
+after=$(csv_rows itest_sleeper ps_cputime | wc -l)
+busy_after=$(csv_rows itest_busy ps_cputime | wc -l)
+check "removed container's values stop ($before -> $after rows)" test "$before" -eq "$after"
+check "the other container keeps flowing ($busy_before -> $busy_after rows)" test "$busy_after" -gt "$busy_before"
+check "collectd is still running" kill -0 "$COLLECTD_PID"
+stop_collectd
+check "no ERROR lines in collectd's log" test -z "$(errors_in_log)"
+errors_in_log | head -5
+check "a 'container disappeared' notification was logged" \
+  grep -q "container disappeared: itest_sleeper" "$WORK/collectd.log"
+finish

@@ -1,0 +1,89 @@
+/* Minimal assertion helpers for the unit tests. Each test program returns 0 when every check
+ * passed, 1 otherwise, and 77 (automake's SKIP) only through TEST_SKIP with a reason. */
+#ifndef TESTUTIL_H
+#define TESTUTIL_H
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int test_checks, test_failures;
+
+#define CHECK(cond)                                                                                \
+  do {                                                                                             \
+    test_checks++;                                                                                 \
+    if (!(cond)) {                                                                                 \
+      test_failures++;                                                                             \
+      fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);                     \
+    }                                                                                              \
+  } while (0)
+
+#define CHECK_U64(actual, expected)                                                                \
+  do {                                                                                             \
+    uint64_t a_ = (uint64_t)(actual), e_ = (uint64_t)(expected);                                   \
+    test_checks++;                                                                                 \
+    if (a_ != e_) {                                                                                \
+      test_failures++;                                                                             \
+      fprintf(stderr, "%s:%d: %s = %" PRIu64 ", expected %" PRIu64 "\n", __FILE__, __LINE__,      \
+              #actual, a_, e_);                                                                    \
+    }                                                                                              \
+  } while (0)
+
+#define CHECK_INT(actual, expected)                                                                \
+  do {                                                                                             \
+    long long a_ = (long long)(actual), e_ = (long long)(expected);                                \
+    test_checks++;                                                                                 \
+    if (a_ != e_) {                                                                                \
+      test_failures++;                                                                             \
+      fprintf(stderr, "%s:%d: %s = %lld, expected %lld\n", __FILE__, __LINE__, #actual, a_, e_);   \
+    }                                                                                              \
+  } while (0)
+
+#define CHECK_STR(actual, expected)                                                                \
+  do {                                                                                             \
+    const char *a_ = (actual), *e_ = (expected);                                                   \
+    test_checks++;                                                                                 \
+    if (a_ == NULL || strcmp(a_, e_) != 0) {                                                       \
+      test_failures++;                                                                             \
+      fprintf(stderr, "%s:%d: %s = \"%s\", expected \"%s\"\n", __FILE__, __LINE__, #actual,        \
+              a_ ? a_ : "(null)", e_);                                                             \
+    }                                                                                              \
+  } while (0)
+
+#define CHECK_NEAR(actual, expected, tolerance)                                                    \
+  do {                                                                                             \
+    double a_ = (double)(actual), e_ = (double)(expected);                                         \
+    test_checks++;                                                                                 \
+    if (!(fabs(a_ - e_) <= (tolerance))) {                                                         \
+      test_failures++;                                                                             \
+      fprintf(stderr, "%s:%d: %s = %.6f, expected %.6f +- %g\n", __FILE__, __LINE__, #actual, a_,  \
+              e_, (double)(tolerance));                                                            \
+    }                                                                                              \
+  } while (0)
+
+#define TEST_SKIP(reason)                                                                          \
+  do {                                                                                             \
+    printf("SKIP: %s\n", reason);                                                                  \
+    exit(77);                                                                                      \
+  } while (0)
+
+static inline int test_result(const char *name) {
+  printf("%s: %d checks, %d failed\n", name, test_checks, test_failures);
+  return test_failures ? 1 : 0;
+}
+
+/* Directory holding the fixture trees (set by the Makefile, or the current directory). */
+static inline const char *fixture_dir(void) {
+  const char *d = getenv("FIXTURE_DIR");
+  return d ? d : "tests/fixtures";
+}
+
+/* shared/fixtures-real from the repository root's parent (or $SHARED_FIXTURES). */
+static inline const char *shared_fixture_dir(void) {
+  const char *d = getenv("SHARED_FIXTURES");
+  return d ? d : "../shared/fixtures-real";
+}
+
+#endif
