@@ -1,0 +1,27 @@
+/* cgroup v1 accounting files. Parsers only: no collectd calls. */
+#ifndef CONTAINER_CGROUP_V1_H
+#define CONTAINER_CGROUP_V1_H
+
+#include "metrics.h"
+
+/* Open directory fds of one cgroup in each v1 hierarchy, -1 where the controller is not
+ * mounted. cpu and cpuacct may be the same directory (co-mounted "cpu,cpuacct"). */
+typedef struct {
+  int cpu, cpuacct, memory, blkio, pids;
+} cgv1_dirs_t;
+
+#define CGV1_DIRS_NONE ((cgv1_dirs_t){-1, -1, -1, -1, -1})
+
+/* memory.limit_in_bytes at or above this is "unlimited": the kernel shows LONG_MAX rounded down
+ * to the page size (9223372036854771712 with 4 KiB pages); rounding down to 1 MiB covers every
+ * page size. */
+#define CGV1_MEM_UNLIMITED_MIN 0x7FFFFFFFFFF00000ULL
+
+/* Reads the files of the groups (CG_GROUP_CPU, _MEMORY, _BLKIO, _PIDS; _PRESSURE is ignored: on a
+ * hybrid host call cg_psi_read on the unified-tree dir) into m. Same conventions as cgv2_read
+ * (cgroup_v2.h): m zeroed by the caller, missing files silent, one on_error per unusable file
+ * whose values are then not used, returns the number of files that existed or -ENODEV. */
+int cgv1_read(const cgv1_dirs_t *dirs, unsigned groups, cg_metrics_t *m, cg_error_fn on_error,
+              void *ctx);
+
+#endif
