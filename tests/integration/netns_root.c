@@ -1,0 +1,632 @@
+/* Root test of the netns worker against real namespaces (no collectd).
+ *
+ * Creates two network namespaces joined by a veth pair, a process living in namespace A (in a
+ * cgroup of its own when one can be made), sends a known number of bytes to namespace B and
+ * checks what netns_read() reports against `ip -s link`. Also: the host namespace, dead PIDs,
+ * EPERM without CAP_SYS_ADMIN, a failed return to the host namespace, concurrent callers, that
+ * every thread is back in the host namespace after each read, and that nothing pins a dead
+ * container's namespace. Prints the cost of one namespace read. Exit 77 (SKIP) when not root. */
+#define _GNU_SOURCE
+#include "netns.h"
+#include "proccgroup.h"
+
+#include "testutil.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#define ADDR_A "192.0.2.1" /* TEST-NET-1, only ever inside the namespaces made here */
+#define ADDR_B "192.0.2.2"
+#define PORT 5555
+#define PAYLOAD (1024 * 1024)
+#define COST_SAMPLES 200
+
+static char ns_a[32], ns_b[32], veth_a[16], veth_b[16];
+static char cg_dir[256], cg_rel[64];
+static pid_t child_a = -1, child_b = -1, child_h = -1;
+static int cmd_a = -1; /* write end: commands to child A */
+static uint64_t host_ino;
+
+static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int sh(const char *fmt, ...) {
+  char cmd[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(cmd, sizeof(cmd), fmt, ap);
+  va_end(ap);
+  int rc = system(cmd);
+  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+static void reap(pid_t *pid) {
+  if (*pid > 0) {
+    kill(*pid, SIGKILL);
+    waitpid(*pid, NULL, 0);
+    *pid = -1;
+  }
+}
+
+static void cleanup(void) {
+  reap(&child_a);
+  reap(&child_b);
+  reap(&child_h);
+  if (ns_a[0])
+    sh("ip netns del %s 2>/dev/null", ns_a);
+  if (ns_b[0])
+    sh("ip netns del %s 2>/dev/null", ns_b);
+  if (cg_dir[0])
+    rmdir(cg_dir);
+  ns_a[0] = ns_b[0] = cg_dir[0] = '\0';
+}
+
+static void on_signal(int sig) {
+  cleanup();
+  signal(sig, SIG_DFL);
+  raise(sig);
+}
+
+static double now_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
+
+static void enter_named_ns(const char *name) {
+  char path[128];
+  snprintf(path, sizeof(path), "/run/netns/%s", name);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0 || setns(fd, CLONE_NEWNET) != 0) {
+    perror(path);
+    _exit(3);
+  }
+  close(fd);
+}
+
+/* Child A: lives in namespace A; on 'S' sends PAYLOAD bytes to B over TCP and answers 'D'. */
+static void run_child_a(int cmd, int ack) {
+  enter_named_ns(ns_a);
+  char c;
+  static char buf[65536];
+  memset(buf, 'x', sizeof(buf));
+  while (read(cmd, &c, 1) == 1) {
+    if (c != 'S')
+      continue;
+    int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(PORT)};
+    inet_pton(AF_INET, ADDR_B, &sa.sin_addr);
+    if (s < 0 || connect(s, (struct sockaddr *)&sa, sizeof(sa)) != 0)
+      _exit(4);
+    size_t sent = 0;
+    while (sent < PAYLOAD) {
+      ssize_t n = write(s, buf, sizeof(buf));
+      if (n <= 0)
+        _exit(5);
+      sent += (size_t)n;
+    }
+    close(s);
+    if (write(ack, "D", 1) != 1)
+      _exit(6);
+  }
+  _exit(0);
+}
+
+/* Child B: lives in namespace B; accepts one connection and reports the bytes received. */
+static void run_child_b(int out) {
+  enter_named_ns(ns_b);
+  int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int one = 1;
+  setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(PORT)};
+  inet_pton(AF_INET, ADDR_B, &sa.sin_addr);
+  if (bind(s, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(s, 1) != 0)
+    _exit(4);
+  uint64_t total = 0;
+  if (write(out, &total, sizeof(total)) != sizeof(total)) /* ready */
+    _exit(5);
+  int c = accept(s, NULL, NULL);
+  char buf[65536];
+  ssize_t n;
+  while ((n = read(c, buf, sizeof(buf))) > 0)
+    total += (uint64_t)n;
+  if (write(out, &total, sizeof(total)) != sizeof(total))
+    _exit(6);
+  _exit(0);
+}
+
+/* Tries a v2 tree, then v1 hierarchies: a cgroup of our own for child A. */
+static bool make_cgroup(pid_t pid) {
+  const char *roots[] = {"/sys/fs/cgroup/unified", "/sys/fs/cgroup", "/sys/fs/cgroup/pids",
+                         "/sys/fs/cgroup/systemd"};
+  snprintf(cg_rel, sizeof(cg_rel), "/netns-root-test-%d", (int)getpid());
+  for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]); i++) {
+    snprintf(cg_dir, sizeof(cg_dir), "%s%s", roots[i], cg_rel);
+    if (mkdir(cg_dir, 0755) != 0) {
+      cg_dir[0] = '\0';
+      continue;
+    }
+    char procs[300];
+    snprintf(procs, sizeof(procs), "%s/cgroup.procs", cg_dir);
+    FILE *f = fopen(procs, "w");
+    bool ok = f != NULL && fprintf(f, "%d\n", (int)pid) > 0;
+    if (f != NULL && fclose(f) != 0)
+      ok = false;
+    if (ok)
+      return true;
+    rmdir(cg_dir);
+    cg_dir[0] = '\0';
+  }
+  return false;
+}
+
+static bool member(pid_t pid, void *ctx) {
+  (void)ctx;
+  if (cg_dir[0])
+    return proc_pid_in_cgroup("/proc", pid, cg_rel);
+  return pid == child_a; /* no cgroup could be made: the test knows its container */
+}
+
+static bool accept_all(pid_t pid, void *ctx) {
+  (void)pid;
+  (void)ctx;
+  return true;
+}
+
+static bool decline(netns_id_t id, void *ctx) {
+  *(netns_id_t *)ctx = id;
+  return false;
+}
+
+static int log_err, log_warn;
+static void test_log(int level, const char *msg) {
+  if (level <= LOG_ERR)
+    __atomic_add_fetch(&log_err, 1, __ATOMIC_SEQ_CST);
+  else if (level == LOG_WARNING)
+    __atomic_add_fetch(&log_warn, 1, __ATOMIC_SEQ_CST);
+  fprintf(stderr, "  [log %d] %s\n", level, msg);
+}
+
+/* Every thread of this process is in the host namespace (a retired worker may take a moment to
+ * finish exiting, hence the short retry). */
+static bool all_threads_home(void) {
+  char want[64];
+  snprintf(want, sizeof(want), "net:[%" PRIu64 "]", host_ino);
+  for (int attempt = 0; attempt < 100; attempt++) {
+    bool ok = true;
+    DIR *d = opendir("/proc/self/task");
+    struct dirent *e;
+    while (d != NULL && (e = readdir(d)) != NULL) {
+      if (e->d_name[0] == '.')
+        continue;
+      char path[300], link[64];
+      snprintf(path, sizeof(path), "/proc/self/task/%s/ns/net", e->d_name);
+      ssize_t n = readlink(path, link, sizeof(link) - 1);
+      if (n < 0)
+        continue; /* the thread just exited */
+      link[n] = '\0';
+      if (strcmp(link, want) != 0) {
+        ok = false;
+        if (attempt == 99)
+          fprintf(stderr, "thread %s is in %s, not %s\n", e->d_name, link, want);
+      }
+    }
+    if (d)
+      closedir(d);
+    if (ok)
+      return true;
+    usleep(10000);
+  }
+  return false;
+}
+
+/* Number of fds of this process; with ino != 0, how many refer to that network namespace. */
+static int count_fds(uint64_t ino, int *refs) {
+  char want[64];
+  snprintf(want, sizeof(want), "net:[%" PRIu64 "]", ino);
+  int n = 0;
+  *refs = 0;
+  DIR *d = opendir("/proc/self/fd");
+  struct dirent *e;
+  while (d != NULL && (e = readdir(d)) != NULL) {
+    if (e->d_name[0] == '.' || atoi(e->d_name) == dirfd(d))
+      continue;
+    n++;
+    char path[300], link[256];
+    snprintf(path, sizeof(path), "/proc/self/fd/%s", e->d_name);
+    ssize_t len = readlink(path, link, sizeof(link) - 1);
+    if (len > 0) {
+      link[len] = '\0';
+      if (strcmp(link, want) == 0)
+        (*refs)++;
+    }
+  }
+  if (d)
+    closedir(d);
+  return n;
+}
+
+typedef struct {
+  uint64_t rx_bytes, tx_bytes, rx_packets, tx_packets;
+} ipstats_t;
+
+static uint64_t json_u64(const char *from, const char *key) {
+  const char *p = from ? strstr(from, key) : NULL;
+  return p ? strtoull(p + strlen(key), NULL, 10) : UINT64_MAX;
+}
+
+/* `ip -s -j link show` inside the namespace. */
+static bool ip_stats(const char *ns, const char *dev, ipstats_t *out) {
+  char cmd[256], buf[4096];
+  snprintf(cmd, sizeof(cmd), "ip -n %s -s -j link show dev %s", ns, dev);
+  FILE *p = popen(cmd, "r");
+  if (p == NULL)
+    return false;
+  size_t n = fread(buf, 1, sizeof(buf) - 1, p);
+  buf[n] = '\0';
+  pclose(p);
+  const char *rx = strstr(buf, "\"rx\":{"), *tx = strstr(buf, "\"tx\":{");
+  out->rx_bytes = json_u64(rx, "\"bytes\":");
+  out->rx_packets = json_u64(rx, "\"packets\":");
+  out->tx_bytes = json_u64(tx, "\"bytes\":");
+  out->tx_packets = json_u64(tx, "\"packets\":");
+  return rx && tx && out->tx_bytes != UINT64_MAX;
+}
+
+static const netns_if_stats_t *find_if(const netns_result_t *res, const char *name) {
+  for (size_t i = 0; i < res->n_ifs; i++)
+    if (strcmp(res->ifs[i].name, name) == 0)
+      return &res->ifs[i];
+  return NULL;
+}
+
+/* netns_read() for child A, checked, returning a copy of the veth's counters. */
+static bool read_a(netns_if_stats_t *veth) {
+  pid_t pids[] = {child_a};
+  netns_request_t req = {.proc_root = "/proc", .pids = pids, .n_pids = 1, .still_member = member};
+  netns_result_t res;
+  int rc = netns_read(&req, &res);
+  const netns_if_stats_t *v = rc == NETNS_OK ? find_if(&res, veth_a) : NULL;
+  if (v)
+    *veth = *v;
+  else
+    fprintf(stderr, "read_a: %s %s\n", netns_status_str(rc), res.errmsg);
+  netns_result_free(&res);
+  return v != NULL;
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* EPERM: a child without CAP_SYS_ADMIN gets NETNS_NOPERM naming the capability. Runs before
+ * the parent's netns_init(), since a forked child would inherit a worker state without the
+ * worker thread. */
+static void test_eperm(void) {
+  fflush(stdout);
+  pid_t pid = fork();
+  if (pid == 0) {
+    struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
+    struct __user_cap_data_struct data[2];
+    if (syscall(SYS_capget, &hdr, data) != 0)
+      _exit(10);
+    data[CAP_SYS_ADMIN / 32].effective &= ~(1u << (CAP_SYS_ADMIN % 32));
+    data[CAP_SYS_ADMIN / 32].permitted &= ~(1u << (CAP_SYS_ADMIN % 32));
+    if (syscall(SYS_capset, &hdr, data) != 0)
+      _exit(11);
+    if (netns_init(NULL) != 0) /* the worker inherits this thread's capabilities */
+      _exit(12);
+    pid_t pids[] = {child_a};
+    netns_request_t req = {.proc_root = "/proc", .pids = pids, .n_pids = 1};
+    netns_result_t res;
+    int rc = netns_read(&req, &res);
+    bool hint = strstr(res.errmsg, "CAP_SYS_ADMIN") != NULL;
+    printf("  without CAP_SYS_ADMIN: %s: %s\n", netns_status_str(rc), res.errmsg);
+    fflush(stdout);
+    netns_result_free(&res);
+    netns_shutdown();
+    _exit(rc == NETNS_NOPERM && hint ? 0 : 13);
+  }
+  int st = -1;
+  waitpid(pid, &st, 0);
+  CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+typedef struct {
+  int ok, runs;
+} conc_t;
+
+static void *conc_thread(void *arg) {
+  conc_t *c = arg;
+  for (int i = 0; i < 50; i++) {
+    netns_if_stats_t v;
+    c->runs++;
+    if (read_a(&v))
+      c->ok++;
+  }
+  return NULL;
+}
+
+int main(void) {
+  if (geteuid() != 0)
+    TEST_SKIP("netns_root needs root: it creates network namespaces, a veth pair and a cgroup");
+  if (sh("ip -V >/dev/null 2>&1") != 0)
+    TEST_SKIP("the ip command (iproute2) is missing");
+
+  struct stat st;
+  CHECK(stat("/proc/self/ns/net", &st) == 0);
+  host_ino = (uint64_t)st.st_ino;
+  int fds_refs;
+  int fds_before = count_fds(0, &fds_refs);
+
+  int me = (int)getpid();
+  snprintf(ns_a, sizeof(ns_a), "nsrt-a-%d", me);
+  snprintf(ns_b, sizeof(ns_b), "nsrt-b-%d", me);
+  snprintf(veth_a, sizeof(veth_a), "nsa%d", me % 1000000);
+  snprintf(veth_b, sizeof(veth_b), "nsb%d", me % 1000000);
+  atexit(cleanup);
+  signal(SIGINT, on_signal);
+  signal(SIGTERM, on_signal);
+
+  if (sh("ip netns add %s 2>/dev/null", ns_a) != 0) {
+    ns_a[0] = ns_b[0] = '\0';
+    TEST_SKIP("cannot create network namespaces here (ip netns add failed)");
+  }
+  CHECK_INT(sh("ip netns add %s", ns_b), 0);
+  /* No IPv6 autoconfiguration chatter on the veth while we compare counters. */
+  sh("ip netns exec %s sysctl -qw net.ipv6.conf.all.disable_ipv6=1 "
+     "net.ipv6.conf.default.disable_ipv6=1 2>/dev/null",
+     ns_a);
+  sh("ip netns exec %s sysctl -qw net.ipv6.conf.all.disable_ipv6=1 "
+     "net.ipv6.conf.default.disable_ipv6=1 2>/dev/null",
+     ns_b);
+  CHECK_INT(
+      sh("ip link add %s netns %s type veth peer name %s netns %s", veth_a, ns_a, veth_b, ns_b), 0);
+  CHECK_INT(sh("ip -n %s addr add %s/30 dev %s && ip -n %s link set %s up && ip -n %s link set "
+               "lo up",
+               ns_a, ADDR_A, veth_a, ns_a, veth_a, ns_a),
+            0);
+  CHECK_INT(sh("ip -n %s addr add %s/30 dev %s && ip -n %s link set %s up && ip -n %s link set "
+               "lo up",
+               ns_b, ADDR_B, veth_b, ns_b, veth_b, ns_b),
+            0);
+  char path[128];
+  snprintf(path, sizeof(path), "/run/netns/%s", ns_a);
+  CHECK(stat(path, &st) == 0);
+  netns_id_t id_a = {.dev = (uint64_t)st.st_dev, .ino = (uint64_t)st.st_ino};
+
+  int pa_cmd[2], pa_ack[2], pb[2];
+  CHECK(pipe2(pa_cmd, O_CLOEXEC) == 0 && pipe2(pa_ack, O_CLOEXEC) == 0 &&
+        pipe2(pb, O_CLOEXEC) == 0);
+  fflush(stdout);
+  child_b = fork();
+  if (child_b == 0)
+    run_child_b(pb[1]);
+  uint64_t got = 1;
+  CHECK(read(pb[0], &got, sizeof(got)) == sizeof(got) && got == 0); /* B listens */
+  child_a = fork();
+  if (child_a == 0)
+    run_child_a(pa_cmd[0], pa_ack[1]);
+  close(pa_cmd[0]);
+  close(pa_ack[1]);
+  close(pb[1]);
+  cmd_a = pa_cmd[1];
+  child_h = fork(); /* a process in the host namespace */
+  if (child_h == 0) {
+    pause();
+    _exit(0);
+  }
+  /* Child A in a cgroup of its own, so membership is checked for real. */
+  bool have_cg = make_cgroup(child_a);
+  printf("  membership check: %s\n", have_cg ? cg_dir : "PID compare (no cgroup could be made)");
+  /* Wait until child A has entered namespace A. */
+  for (int i = 0; i < 200; i++) {
+    snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)child_a);
+    if (stat(path, &st) == 0 && (uint64_t)st.st_ino == id_a.ino)
+      break;
+    usleep(5000);
+  }
+
+  test_eperm();
+
+  CHECK_INT(netns_init(test_log), 0);
+  CHECK_U64(netns_host_id().ino, host_ino);
+  CHECK(all_threads_home());
+
+  /* Candidates: a reaped PID, a PID outside the container, then child A. */
+  pid_t dead = fork();
+  if (dead == 0)
+    _exit(0);
+  waitpid(dead, NULL, 0);
+  pid_t cands[] = {dead, getpid(), child_a};
+  netns_request_t req = {.proc_root = "/proc", .pids = cands, .n_pids = 3, .still_member = member};
+  netns_result_t res;
+  int rc = netns_read(&req, &res);
+  CHECK_INT(rc, NETNS_OK);
+  CHECK_INT(res.pid, child_a);
+  CHECK(netns_id_equal(res.id, id_a));
+  CHECK(find_if(&res, "lo") != NULL);
+  CHECK(find_if(&res, veth_a) != NULL);
+  CHECK(find_if(&res, veth_b) == NULL);
+  CHECK_INT(res.n_ifs, 2);
+  netns_result_free(&res);
+  CHECK(all_threads_home());
+
+  CHECK_INT(netns_identify(&req, &res), NETNS_OK);
+  CHECK(netns_id_equal(res.id, id_a));
+  CHECK_INT(res.pid, child_a);
+
+  /* The host namespace: no counters of its own. */
+  pid_t hp[] = {child_h};
+  netns_request_t hreq = {
+      .proc_root = "/proc", .pids = hp, .n_pids = 1, .still_member = accept_all};
+  CHECK_INT(netns_read(&hreq, &res), NETNS_HOST);
+  CHECK(res.ifs == NULL && res.n_ifs == 0);
+  CHECK_U64(res.id.ino, host_ino);
+  netns_result_free(&res);
+  CHECK_INT(netns_identify(&hreq, &res), NETNS_HOST);
+  CHECK(all_threads_home());
+
+  /* claim() declining: no read, the identity still reported. */
+  netns_id_t claimed = {0};
+  netns_request_t creq = req;
+  creq.claim = decline;
+  creq.ctx = &claimed;
+  CHECK_INT(netns_read(&creq, &res), NETNS_SKIPPED);
+  CHECK(netns_id_equal(claimed, id_a));
+  CHECK(res.ifs == NULL);
+  netns_result_free(&res);
+
+  /* A known number of bytes across the veth. */
+  netns_if_stats_t before, after;
+  CHECK(read_a(&before));
+  CHECK(write(cmd_a, "S", 1) == 1);
+  char ack = 0;
+  CHECK(read(pa_ack[0], &ack, 1) == 1 && ack == 'D');
+  CHECK(read(pb[0], &got, sizeof(got)) == sizeof(got));
+  CHECK_U64(got, PAYLOAD);
+  waitpid(child_b, NULL, 0);
+  child_b = -1;
+  usleep(100000); /* let the last ACK/FIN settle */
+  ipstats_t ip1, ip2;
+  CHECK(ip_stats(ns_a, veth_a, &ip1));
+  CHECK(read_a(&after));
+  CHECK(ip_stats(ns_a, veth_a, &ip2));
+  CHECK(all_threads_home());
+  printf("  %s tx_bytes %" PRIu64 " -> %" PRIu64 " (+%" PRIu64
+         " for %d payload bytes); ip -s: %" PRIu64 "\n",
+         veth_a, before.tx_bytes, after.tx_bytes, after.tx_bytes - before.tx_bytes, PAYLOAD,
+         ip1.tx_bytes);
+  CHECK(after.tx_bytes - before.tx_bytes >= PAYLOAD);
+  CHECK(after.tx_packets > before.tx_packets);
+  CHECK(after.rx_packets > before.rx_packets); /* the ACKs */
+  CHECK(ip1.tx_bytes <= after.tx_bytes && after.tx_bytes <= ip2.tx_bytes);
+  CHECK(ip1.rx_bytes <= after.rx_bytes && after.rx_bytes <= ip2.rx_bytes);
+  CHECK(ip1.tx_packets <= after.tx_packets && after.tx_packets <= ip2.tx_packets);
+  CHECK(ip1.rx_packets <= after.rx_packets && after.rx_packets <= ip2.rx_packets);
+  CHECK_U64(after.tx_errors, 0);
+
+  /* Several collectd read threads at once. */
+  pthread_t th[4];
+  conc_t conc[4] = {{0}};
+  for (int i = 0; i < 4; i++)
+    pthread_create(&th[i], NULL, conc_thread, &conc[i]);
+  for (int i = 0; i < 4; i++) {
+    pthread_join(th[i], NULL);
+    CHECK_INT(conc[i].ok, conc[i].runs);
+  }
+  CHECK(all_threads_home());
+
+  /* Cost of one namespace read (wall time seen by the caller, and CPU of the whole process). */
+  double samples[COST_SAMPLES], idsamples[COST_SAMPLES];
+  struct timespec c0, c1;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
+  for (int i = 0; i < COST_SAMPLES; i++) {
+    double t0 = now_us();
+    rc = netns_read(&req, &res);
+    samples[i] = now_us() - t0;
+    CHECK_INT(rc, NETNS_OK);
+    netns_result_free(&res);
+  }
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c1);
+  double cpu_us =
+      ((double)(c1.tv_sec - c0.tv_sec) * 1e6 + (double)(c1.tv_nsec - c0.tv_nsec) / 1e3) /
+      COST_SAMPLES;
+  for (int i = 0; i < COST_SAMPLES; i++) {
+    double t0 = now_us();
+    netns_identify(&req, &res);
+    idsamples[i] = now_us() - t0;
+  }
+  double one[COST_SAMPLES];
+  pid_t only_a[] = {child_a};
+  netns_request_t oreq = {
+      .proc_root = "/proc", .pids = only_a, .n_pids = 1, .still_member = member};
+  for (int i = 0; i < COST_SAMPLES; i++) {
+    double t0 = now_us();
+    rc = netns_read(&oreq, &res);
+    one[i] = now_us() - t0;
+    CHECK_INT(rc, NETNS_OK);
+    netns_result_free(&res);
+  }
+  qsort(one, COST_SAMPLES, sizeof(double), cmp_double);
+  printf("COST netns_read (2 interfaces, 1 PID, cgroup check): median %.1f us, p90 %.1f us\n",
+         one[COST_SAMPLES / 2], one[COST_SAMPLES * 9 / 10]);
+  qsort(samples, COST_SAMPLES, sizeof(double), cmp_double);
+  qsort(idsamples, COST_SAMPLES, sizeof(double), cmp_double);
+  printf("COST netns_read (2 interfaces, 3 candidate PIDs, cgroup check): median %.1f us, "
+         "p90 %.1f us, min %.1f us; CPU %.1f us per read\n",
+         samples[COST_SAMPLES / 2], samples[COST_SAMPLES * 9 / 10], samples[0], cpu_us);
+  printf("COST netns_identify (no setns): median %.1f us\n", idsamples[COST_SAMPLES / 2]);
+  CHECK(all_threads_home());
+
+  /* A failed return to the host namespace retires the worker; the next request gets a fresh
+   * one; after repeated failures every request fails with NETNS_POISONED. */
+  netns_test_fail_returns(1);
+  rc = netns_read(&req, &res);
+  CHECK_INT(rc, NETNS_POISONED);
+  CHECK(strstr(res.errmsg, "host network namespace") != NULL);
+  netns_result_free(&res);
+  CHECK_INT(log_err, 1);
+  CHECK(read_a(&after)); /* replaced */
+  CHECK_INT(log_warn, 1);
+  CHECK(all_threads_home());
+  netns_test_fail_returns(100);
+  int poisoned = 0;
+  for (int i = 0; i < 6; i++) {
+    poisoned += netns_read(&req, &res) == NETNS_POISONED;
+    netns_result_free(&res);
+  }
+  CHECK_INT(poisoned, 6);
+  CHECK(all_threads_home());
+  netns_shutdown();
+  netns_test_fail_returns(0);
+  CHECK_INT(netns_init(test_log), 0);
+  CHECK(read_a(&after));
+
+  /* Pinning: child A exits and the named namespace goes; nothing of ours may keep it alive. */
+  reap(&child_a);
+  close(cmd_a);
+  CHECK_INT(sh("ip netns del %s", ns_a), 0);
+  ns_a[0] = '\0';
+  pid_t gone[] = {cands[2]};
+  netns_request_t greq = {.proc_root = "/proc", .pids = gone, .n_pids = 1, .still_member = member};
+  CHECK_INT(netns_read(&greq, &res), NETNS_NO_PID);
+  netns_result_free(&res);
+  CHECK(all_threads_home());
+  int refs = -1;
+  count_fds(id_a.ino, &refs);
+  CHECK_INT(refs, 0);
+  bool veth_gone = false;
+  double t0 = now_us();
+  for (int i = 0; i < 500 && !veth_gone; i++) {
+    veth_gone = sh("ip -n %s link show %s >/dev/null 2>&1", ns_b, veth_b) != 0;
+    if (!veth_gone)
+      usleep(10000);
+  }
+  CHECK(veth_gone);
+  printf("  namespace A destroyed: peer %s gone from %s after %.0f ms\n", veth_b, ns_b,
+         (now_us() - t0) / 1000);
+
+  netns_shutdown();
+  close(pa_ack[0]);
+  close(pb[0]);
+  reap(&child_h);
+  cleanup();
+  int fds_after = count_fds(0, &fds_refs);
+  CHECK_INT(fds_after, fds_before);
+  return test_result("netns_root");
+}
