@@ -1,0 +1,342 @@
+/* Generic-netlink client for the TASKSTATS family: see genl.h. */
+#include "genl.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <linux/netlink.h>
+#include <linux/taskstats.h>
+#include <netlink/genl/ctrl.h>
+#include <netlink/genl/genl.h>
+#include <netlink/msg.h>
+#include <netlink/netlink.h>
+#include <netlink/socket.h>
+
+/* Reply attribute tables live on the stack: cgroupstats and taskstats need fewer than 8. */
+#define GENL_MAX_ATTR 32
+
+/* One per thread that has sent a request; linked so genl_shutdown can close every socket. */
+typedef struct genl_tls {
+  struct nl_sock *sk;
+  struct genl_tls *prev, *next;
+} genl_tls_t;
+
+static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t g_key_once = PTHREAD_ONCE_INIT;
+static pthread_key_t g_key;
+static int g_key_err;
+static genl_tls_t *g_threads; /* under g_lock */
+static int g_nsocks;          /* under g_lock */
+static atomic_int g_family = -1;
+
+static int nlerr_to_errno(int nlerr) {
+  switch (nlerr < 0 ? -nlerr : nlerr) {
+  case NLE_SUCCESS:
+    return 0;
+  case NLE_AGAIN:
+    return -ETIMEDOUT; /* our sockets are blocking with SO_RCVTIMEO */
+  case NLE_NOMEM:
+    return -ENOMEM;
+  case NLE_INVAL:
+    return -EINVAL;
+  case NLE_RANGE:
+  case NLE_ATTRSIZE:
+    return -ERANGE;
+  case NLE_MSGSIZE:
+    return -EMSGSIZE;
+  case NLE_OPNOTSUPP:
+  case NLE_MSGTYPE_NOSUPPORT:
+    return -EOPNOTSUPP;
+  case NLE_OBJ_NOTFOUND:
+    return -ENOENT;
+  case NLE_PERM:
+    return -EPERM;
+  case NLE_NOACCESS:
+    return -EACCES;
+  case NLE_BUSY:
+    return -EBUSY;
+  case NLE_BAD_SOCK:
+    return -EBADF;
+  case NLE_INTR:
+    return -EINTR;
+  case NLE_MSG_TRUNC:
+  case NLE_MSG_TOOSHORT:
+  case NLE_MSG_OVERFLOW:
+  case NLE_PARSE_ERR:
+  case NLE_NOATTR:
+  case NLE_MISSING_ATTR:
+    return -EBADMSG;
+  default:
+    return -EIO;
+  }
+}
+
+static int open_socket(struct nl_sock **out) {
+  struct nl_sock *sk = nl_socket_alloc();
+  if (sk == NULL)
+    return -ENOMEM;
+  int rc = nl_connect(sk, NETLINK_GENERIC);
+  if (rc < 0) {
+    nl_socket_free(sk);
+    return nlerr_to_errno(rc);
+  }
+  /* The kernel answers some malformed requests with nothing at all: never block forever. */
+  struct timeval tv = {.tv_sec = GENL_TIMEOUT_MS / 1000,
+                       .tv_usec = (GENL_TIMEOUT_MS % 1000) * 1000};
+  if (setsockopt(nl_socket_get_fd(sk), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0) {
+    rc = -errno;
+    nl_socket_free(sk); /* closes the fd */
+    return rc;
+  }
+  *out = sk;
+  return 0;
+}
+
+/* Runs at thread exit (pthread key destructor). */
+static void tls_destroy(void *p) {
+  genl_tls_t *t = p;
+  if (t == NULL)
+    return;
+  pthread_mutex_lock(&g_lock);
+  if (t->prev)
+    t->prev->next = t->next;
+  else
+    g_threads = t->next;
+  if (t->next)
+    t->next->prev = t->prev;
+  if (t->sk) {
+    nl_socket_free(t->sk);
+    g_nsocks--;
+  }
+  pthread_mutex_unlock(&g_lock);
+  free(t);
+}
+
+static void key_create(void) {
+  g_key_err = -pthread_key_create(&g_key, tls_destroy);
+}
+
+static void close_thread_socket(genl_tls_t *t) {
+  pthread_mutex_lock(&g_lock);
+  if (t->sk) {
+    nl_socket_free(t->sk);
+    t->sk = NULL;
+    g_nsocks--;
+  }
+  pthread_mutex_unlock(&g_lock);
+}
+
+/* The calling thread's connected socket, created on first use. */
+static int thread_socket(struct nl_sock **out) {
+  pthread_once(&g_key_once, key_create);
+  if (g_key_err)
+    return g_key_err;
+  genl_tls_t *t = pthread_getspecific(g_key);
+  if (t == NULL) {
+    t = calloc(1, sizeof(*t));
+    if (t == NULL)
+      return -ENOMEM;
+    int rc = -pthread_setspecific(g_key, t);
+    if (rc) {
+      free(t);
+      return rc;
+    }
+    pthread_mutex_lock(&g_lock);
+    t->next = g_threads;
+    if (g_threads)
+      g_threads->prev = t;
+    g_threads = t;
+    pthread_mutex_unlock(&g_lock);
+  }
+  if (t->sk == NULL) {
+    struct nl_sock *sk;
+    int rc = open_socket(&sk);
+    if (rc)
+      return rc;
+    pthread_mutex_lock(&g_lock);
+    t->sk = sk;
+    g_nsocks++;
+    pthread_mutex_unlock(&g_lock);
+  }
+  *out = t->sk;
+  return 0;
+}
+
+int genl_init(void) {
+  pthread_once(&g_key_once, key_create);
+  if (g_key_err)
+    return g_key_err;
+  pthread_mutex_lock(&g_lock);
+  int rc = 0;
+  if (atomic_load(&g_family) < 0) {
+    struct nl_sock *sk;
+    rc = open_socket(&sk);
+    if (rc == 0) {
+      int id = genl_ctrl_resolve(sk, TASKSTATS_GENL_NAME);
+      nl_socket_free(sk);
+      if (id < 0)
+        rc = nlerr_to_errno(id);
+      else
+        atomic_store(&g_family, id);
+    }
+  }
+  pthread_mutex_unlock(&g_lock);
+  return rc;
+}
+
+int genl_family_id(void) {
+  int id = atomic_load(&g_family);
+  return id < 0 ? -ESHUTDOWN : id;
+}
+
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* Handles one received buffer. Sets *done at the ACK or error of our request; *rc keeps the
+ * first error seen. Messages with another sequence number are leftovers and ignored. */
+static void handle_buffer(const genl_req_t *req, int family, uint32_t seq, unsigned char *buf,
+                          int len, bool *done, int *rc) {
+  for (struct nlmsghdr *h = (struct nlmsghdr *)buf; nlmsg_ok(h, len); h = nlmsg_next(h, &len)) {
+    if (h->nlmsg_seq != seq)
+      continue;
+    if (h->nlmsg_type == NLMSG_ERROR) {
+      if (h->nlmsg_len < (uint32_t)nlmsg_size(sizeof(struct nlmsgerr))) {
+        if (*rc == 0)
+          *rc = -EBADMSG;
+      } else {
+        const struct nlmsgerr *e = nlmsg_data(h);
+        if (*rc == 0 && e->error < 0)
+          *rc = e->error;
+      }
+      *done = true;
+    } else if (h->nlmsg_type == NLMSG_DONE) {
+      *done = true;
+    } else if (h->nlmsg_type == family) {
+      struct nlattr *tb[GENL_MAX_ATTR + 1];
+      int e = genlmsg_parse(h, 0, tb, req->maxattr, req->policy);
+      if (e < 0) {
+        if (*rc == 0)
+          *rc = nlerr_to_errno(e) == -EINVAL ? -EBADMSG : nlerr_to_errno(e);
+      } else if (req->cb) {
+        e = req->cb(tb, req->arg);
+        if (*rc == 0 && e < 0)
+          *rc = e;
+      }
+    }
+  }
+}
+
+int genl_request(const genl_req_t *req) {
+  if (req == NULL || req->maxattr < 0 || req->maxattr > GENL_MAX_ATTR ||
+      (req->data == NULL && req->len != 0) || req->len > 0xffff - NLA_HDRLEN)
+    return -EINVAL;
+  int family = atomic_load(&g_family);
+  if (family < 0)
+    return -ESHUTDOWN;
+
+  struct nl_sock *sk;
+  int rc = thread_socket(&sk);
+  if (rc)
+    return rc;
+
+  struct nl_msg *msg = nlmsg_alloc();
+  if (msg == NULL)
+    return -ENOMEM;
+  if (genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, family, 0, NLM_F_ACK, req->cmd,
+                  TASKSTATS_GENL_VERSION) == NULL ||
+      (req->data != NULL && nla_put(msg, req->attr_type, (int)req->len, req->data) < 0)) {
+    nlmsg_free(msg);
+    return -EMSGSIZE;
+  }
+  rc = nl_send_auto(sk, msg); /* fills in port and sequence number */
+  uint32_t seq = nlmsg_hdr(msg)->nlmsg_seq;
+  nlmsg_free(msg);
+  if (rc < 0) {
+    rc = nlerr_to_errno(rc);
+    goto broken;
+  }
+
+  rc = 0;
+  bool done = false;
+  double deadline = now_ms() + 2 * GENL_TIMEOUT_MS;
+  while (!done) {
+    struct sockaddr_nl from;
+    unsigned char *buf = NULL;
+    int n = nl_recv(sk, &from, &buf, NULL);
+    if (n <= 0) {
+      free(buf);
+      rc = n == 0 ? -EIO : nlerr_to_errno(n);
+      goto broken;
+    }
+    if (from.nl_pid == 0) /* only the kernel speaks for the family */
+      handle_buffer(req, family, seq, buf, n, &done, &rc);
+    free(buf);
+    if (!done && now_ms() > deadline) {
+      rc = -ETIMEDOUT;
+      goto broken;
+    }
+  }
+  return rc;
+
+broken:
+  /* A late answer must not be read as the reply to the next request: start afresh. */
+  {
+    genl_tls_t *t = pthread_getspecific(g_key); /* the key exists: thread_socket succeeded */
+    if (t)
+      close_thread_socket(t);
+  }
+  return rc;
+}
+
+int genl_request_u32(uint8_t cmd, uint16_t attr_type, uint32_t value, int maxattr,
+                     const struct nla_policy *policy, genl_reply_cb cb, void *arg) {
+  genl_req_t req = {.cmd = cmd,
+                    .attr_type = attr_type,
+                    .data = &value,
+                    .len = sizeof(value),
+                    .maxattr = maxattr,
+                    .policy = policy,
+                    .cb = cb,
+                    .arg = arg};
+  return genl_request(&req);
+}
+
+void genl_thread_cleanup(void) {
+  pthread_once(&g_key_once, key_create);
+  if (g_key_err)
+    return;
+  genl_tls_t *t = pthread_getspecific(g_key);
+  if (t == NULL)
+    return;
+  pthread_setspecific(g_key, NULL);
+  tls_destroy(t);
+}
+
+void genl_shutdown(void) {
+  pthread_mutex_lock(&g_lock);
+  /* Nodes stay linked: each belongs to its thread and is freed at that thread's exit. */
+  for (genl_tls_t *t = g_threads; t; t = t->next) {
+    if (t->sk) {
+      nl_socket_free(t->sk);
+      t->sk = NULL;
+      g_nsocks--;
+    }
+  }
+  atomic_store(&g_family, -1);
+  pthread_mutex_unlock(&g_lock);
+}
+
+int genl_open_sockets(void) {
+  pthread_mutex_lock(&g_lock);
+  int n = g_nsocks;
+  pthread_mutex_unlock(&g_lock);
+  return n;
+}

@@ -1,0 +1,70 @@
+/* A small generic-netlink client for the kernel's TASKSTATS family (taskstats and cgroupstats
+ * commands), on libnl-genl-3. No collectd calls.
+ *
+ * Threads: the family id is resolved once (genl_init) and shared; every thread that sends a
+ * request gets its own netlink socket, created on first use and closed when the thread exits,
+ * by genl_thread_cleanup(), or by genl_shutdown(). Requests therefore never wait on a lock held by
+ * another thread's netlink round trip.
+ *
+ * Errors are -errno: -ENOENT (family missing: no CONFIG_TASKSTATS), -EPERM, -EINVAL (the kernel
+ * refused the request), -ETIMEDOUT (no answer within GENL_TIMEOUT_MS), -ENOMEM, -ESHUTDOWN
+ * (genl_init not called, or after genl_shutdown). */
+#ifndef CONTAINER_GENL_H
+#define CONTAINER_GENL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <netlink/attr.h>
+
+/* Upper bound for one request: each receive has this SO_RCVTIMEO and the whole exchange
+ * (reply + ACK) must finish within twice that. */
+#define GENL_TIMEOUT_MS 1000
+
+/* Resolves the TASKSTATS family id. Thread-safe and idempotent: later calls return the cached
+ * result; a failed resolution is retried on the next call (the module may be loaded later). */
+int genl_init(void);
+
+/* The resolved family id, or -ESHUTDOWN before genl_init succeeded. */
+int genl_family_id(void);
+
+/* Called once per reply message with the message's top-level attributes, parsed and validated
+ * against the caller's policy (tb has maxattr+1 entries; absent attributes are NULL). Returns 0
+ * or -errno; an error is what genl_request returns (after the exchange has been drained). */
+typedef int (*genl_reply_cb)(struct nlattr **tb, void *arg);
+
+typedef struct {
+  uint8_t cmd;        /* e.g. CGROUPSTATS_CMD_GET, TASKSTATS_CMD_GET */
+  uint16_t attr_type; /* e.g. CGROUPSTATS_CMD_ATTR_FD, TASKSTATS_CMD_ATTR_PID */
+  const void *data;   /* attribute payload (NULL with len 0 sends no attribute) */
+  size_t len;
+  int maxattr;                     /* highest reply attribute type the policy covers */
+  const struct nla_policy *policy; /* maxattr+1 entries, or NULL for no validation */
+  genl_reply_cb cb;                /* may be NULL: only the ACK / error is wanted */
+  void *arg;
+} genl_req_t;
+
+/* Sends one request with NLM_F_ACK on the calling thread's socket and waits (bounded) for the
+ * replies and the ACK. Returns 0, the kernel's -errno, the callback's -errno, or -ETIMEDOUT.
+ * After a timeout or a transport error the thread's socket is discarded, so a late reply can
+ * never be mistaken for the answer to the next request. */
+int genl_request(const genl_req_t *req);
+
+/* Convenience for the common case: a single u32 attribute (a PID, a TGID, or a file
+ * descriptor). */
+int genl_request_u32(uint8_t cmd, uint16_t attr_type, uint32_t value, int maxattr,
+                     const struct nla_policy *policy, genl_reply_cb cb, void *arg);
+
+/* Closes the calling thread's socket (if any). Safe to call any time; the next request opens a
+ * new one. */
+void genl_thread_cleanup(void);
+
+/* Closes every thread's socket and forgets the family id. Call only when no other thread is
+ * inside genl_request (collectd stops its read threads before calling shutdown callbacks).
+ * genl_init may be called again afterwards. */
+void genl_shutdown(void);
+
+/* Number of sockets currently open (all threads): lets tests check for leaks. */
+int genl_open_sockets(void);
+
+#endif

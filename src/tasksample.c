@@ -1,0 +1,133 @@
+/* Subtree walk over cgroup directories: see tasksample.h. */
+#include "tasksample.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cgroupstats.h"
+#include "genl.h"
+#include "procstate.h"
+
+/* cgroup.max.depth is unlimited by default; this bounds fds and stack on a runaway tree. */
+#define TASK_MAX_DEPTH 64
+
+const char *task_method_name(task_method_kind_t kind) {
+  switch (kind) {
+  case TASK_METHOD_CGROUPSTATS:
+    return "cgroupstats";
+  case TASK_METHOD_PROCSTATE:
+    return "/proc (cgroup.threads + /proc/TID/stat)";
+  default:
+    return "auto";
+  }
+}
+
+int task_method_should_fall_back(int err) {
+  return err == -EINVAL || err == -ENOENT || err == -EPERM || err == -EACCES ||
+         err == -EOPNOTSUPP || err == -ESHUTDOWN || err == -EPROTONOSUPPORT;
+}
+
+typedef struct {
+  int proc_dirfd;
+  task_method_t *method;
+} walk_t;
+
+/* A vanished cgroup: its directory or files disappeared, or kernfs says the node is dead. */
+static int is_gone(int err) {
+  return err == -ENOENT || err == -ENODEV || err == -ESTALE;
+}
+
+static int count_own(walk_t *w, int dirfd, task_counts_t *sum) {
+  task_method_t *m = w->method;
+  if (m->kind != TASK_METHOD_PROCSTATE) {
+    task_counts_t c = {0};
+    int rc = cgroupstats_query(dirfd, &c);
+    if (rc == 0) {
+      m->kind = TASK_METHOD_CGROUPSTATS;
+      task_counts_add(sum, &c);
+      return 0;
+    }
+    /* -ENOENT here means a dead cgroup, not a missing family (that fails genl_init). */
+    if (rc == -ENOENT)
+      return rc;
+    if (m->kind == TASK_METHOD_CGROUPSTATS || !task_method_should_fall_back(rc))
+      return rc;
+    m->kind = TASK_METHOD_PROCSTATE;
+    m->fallback_reason = rc;
+  }
+  return procstate_count(dirfd, w->proc_dirfd, sum);
+}
+
+static int walk(walk_t *w, int dirfd, int depth, task_counts_t *sum) {
+  int rc = count_own(w, dirfd, sum);
+  if (rc)
+    return rc;
+  if (depth >= TASK_MAX_DEPTH)
+    return 0;
+  /* A fresh open file description: the caller's fd keeps its own offset. */
+  int lfd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (lfd < 0)
+    return -errno;
+  DIR *d = fdopendir(lfd);
+  if (d == NULL) {
+    rc = -errno;
+    close(lfd);
+    return rc;
+  }
+  struct dirent *e;
+  while ((errno = 0, e = readdir(d)) != NULL) {
+    if (e->d_name[0] == '.' && (e->d_name[1] == '\0' || (e->d_name[1] == '.' && !e->d_name[2])))
+      continue;
+    if (e->d_type != DT_DIR && e->d_type != DT_UNKNOWN)
+      continue;
+    int cfd = openat(dirfd, e->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+    if (cfd < 0) {
+      if (errno == ENOENT || errno == ENOTDIR)
+        continue; /* removed since readdir, or not a directory */
+      rc = -errno;
+      break;
+    }
+    task_counts_t c = {0};
+    rc = walk(w, cfd, depth + 1, &c);
+    close(cfd);
+    if (rc == 0)
+      task_counts_add(sum, &c);
+    else if (is_gone(rc))
+      rc = 0; /* a child cgroup removed during the walk: its tasks left with it */
+    else
+      break;
+  }
+  if (rc == 0 && e == NULL && errno != 0 && !is_gone(-errno))
+    rc = -errno;
+  closedir(d);
+  return rc;
+}
+
+int task_sample_subtree(int cgroup_dirfd, const char *proc_root, task_method_t *method,
+                        task_counts_t *out) {
+  if (cgroup_dirfd < 0 || proc_root == NULL || method == NULL || out == NULL)
+    return -EINVAL;
+  if (method->kind != TASK_METHOD_PROCSTATE && genl_family_id() < 0) {
+    int rc = genl_init(); /* cached after the first success */
+    if (rc) {
+      if (method->kind == TASK_METHOD_CGROUPSTATS)
+        return rc;
+      method->kind = TASK_METHOD_PROCSTATE;
+      method->fallback_reason = rc;
+    }
+  }
+  walk_t w = {.method = method};
+  w.proc_dirfd = open(proc_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (w.proc_dirfd < 0)
+    return -errno;
+  task_counts_t sum = {0};
+  int rc = walk(&w, cgroup_dirfd, 0, &sum);
+  close(w.proc_dirfd);
+  if (rc == 0)
+    *out = sum;
+  return rc;
+}

@@ -1,0 +1,139 @@
+/* cgroupstats_parse on exact, shorter, torn and longer payloads; cgroupstats_query's argument
+ * and state checks (no root, no kernel round trip needed). */
+#include "cgroupstats.h"
+#include "genl.h"
+#include "testutil.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <unistd.h>
+
+/* struct cgroupstats field order: sleeping, running, stopped, uninterruptible, io_wait. */
+static const uint64_t fields[7] = {11, 22, 33, 44, 55, 66, 77};
+
+static void test_exact(void) {
+  task_counts_t c;
+  memset(&c, 0xff, sizeof(c));
+  CHECK_INT(cgroupstats_parse(fields, 5 * sizeof(uint64_t), &c), 5);
+  CHECK_U64(c.sleeping, 11);
+  CHECK_U64(c.running, 22);
+  CHECK_U64(c.stopped, 33);
+  CHECK_U64(c.uninterruptible, 44);
+  CHECK_U64(c.iowait, 55);
+}
+
+static void test_shorter(void) {
+  task_counts_t c;
+  memset(&c, 0xff, sizeof(c));
+  CHECK_INT(cgroupstats_parse(fields, 2 * sizeof(uint64_t), &c), 2);
+  CHECK_U64(c.sleeping, 11);
+  CHECK_U64(c.running, 22);
+  CHECK_U64(c.stopped, 0);
+  CHECK_U64(c.uninterruptible, 0);
+  CHECK_U64(c.iowait, 0);
+
+  /* A torn last field is not half-read. */
+  memset(&c, 0xff, sizeof(c));
+  CHECK_INT(cgroupstats_parse(fields, 12, &c), 1);
+  CHECK_U64(c.sleeping, 11);
+  CHECK_U64(c.running, 0);
+
+  memset(&c, 0xff, sizeof(c));
+  CHECK_INT(cgroupstats_parse(fields, 0, &c), 0);
+  CHECK_U64(c.sleeping + c.running + c.stopped + c.uninterruptible + c.iowait, 0);
+  CHECK_INT(cgroupstats_parse(NULL, 0, &c), 0);
+  CHECK_INT(cgroupstats_parse(NULL, 8, &c), -EINVAL);
+}
+
+static void test_longer(void) {
+  task_counts_t c;
+  CHECK_INT(cgroupstats_parse(fields, sizeof(fields), &c), 5);
+  CHECK_U64(c.iowait, 55);
+  CHECK_U64(c.running, 22);
+  /* Netlink attribute payloads are only 4-byte aligned. */
+  unsigned char buf[4 + sizeof(fields)];
+  memcpy(buf + 4, fields, sizeof(fields));
+  CHECK_INT(cgroupstats_parse(buf + 4, 5 * sizeof(uint64_t) + 3, &c), 5);
+  CHECK_U64(c.uninterruptible, 44);
+}
+
+static void test_query_args(void) {
+  task_counts_t c = {0};
+  CHECK_INT(cgroupstats_query(-1, &c), -EBADF);
+  CHECK_INT(genl_family_id(), -ESHUTDOWN);
+  CHECK_INT(cgroupstats_query(0, &c), -ESHUTDOWN); /* genl_init not called */
+  CHECK_INT(genl_open_sockets(), 0);
+}
+
+static int count_fds(void) {
+  DIR *d = opendir("/proc/self/fd");
+  int n = 0;
+  if (d == NULL)
+    return -1;
+  while (readdir(d))
+    n++;
+  closedir(d);
+  return n;
+}
+
+#define NTHREADS 8
+#define NQUERIES 50
+static int tmp_fd;
+static int thread_errors[NTHREADS];
+
+/* Each thread gets its own socket; the kernel refuses a non-cgroup directory with -EINVAL
+ * (-EPERM where the caller may not use the command). */
+static void *query_thread(void *arg) {
+  int *errs = arg;
+  for (int i = 0; i < NQUERIES; i++) {
+    task_counts_t c;
+    int rc = cgroupstats_query(tmp_fd, &c);
+    if (rc != -EINVAL && rc != -EPERM)
+      (*errs)++;
+  }
+  return NULL;
+}
+
+static void test_threads(void) {
+  int fds_before = count_fds();
+  int rc = genl_init();
+  if (rc != 0) {
+    printf("genl_init: %s: threaded query test skipped\n", strerror(-rc));
+    return;
+  }
+  CHECK_INT(genl_init(), 0); /* idempotent */
+  CHECK(genl_family_id() > 0);
+  tmp_fd = open("/tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  pthread_t t[NTHREADS];
+  for (int i = 0; i < NTHREADS; i++)
+    pthread_create(&t[i], NULL, query_thread, &thread_errors[i]);
+  for (int i = 0; i < NTHREADS; i++) {
+    pthread_join(t[i], NULL);
+    CHECK_INT(thread_errors[i], 0);
+  }
+  /* Every thread's socket was closed when the thread exited. */
+  CHECK_INT(genl_open_sockets(), 0);
+  task_counts_t c;
+  CHECK(cgroupstats_query(tmp_fd, &c) < 0);
+  CHECK_INT(genl_open_sockets(), 1);
+  genl_thread_cleanup();
+  CHECK_INT(genl_open_sockets(), 0);
+  CHECK(cgroupstats_query(tmp_fd, &c) < 0); /* a new socket on demand */
+  genl_shutdown();
+  CHECK_INT(genl_open_sockets(), 0);
+  CHECK_INT(cgroupstats_query(tmp_fd, &c), -ESHUTDOWN);
+  close(tmp_fd);
+  CHECK_INT(count_fds(), fds_before);
+}
+
+int main(void) {
+  test_exact();
+  test_shorter();
+  test_longer();
+  test_query_args();
+  test_threads();
+  return test_result("test_cgroupstats");
+}

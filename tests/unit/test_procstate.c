@@ -1,0 +1,285 @@
+/* procstate.c and tasksample.c without root: /proc/PID/stat lines from real fixtures, and a fake
+ * proc tree plus a fake cgroup tree (child cgroups, a TID that does not exist, v1 "tasks",
+ * a cgroup.threads longer than one read buffer) under a temporary directory. */
+#define _GNU_SOURCE
+#include "procstate.h"
+#include "genl.h"
+#include "tasksample.h"
+#include "testutil.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void write_file(const char *dir, const char *name, const char *text) {
+  char p[4096];
+  snprintf(p, sizeof(p), "%s/%s", dir, name);
+  FILE *f = fopen(p, "w");
+  if (f == NULL) {
+    perror(p);
+    exit(1);
+  }
+  fputs(text, f);
+  fclose(f);
+}
+
+static char parse_fixture(const char *name) {
+  char path[4096], buf[4096];
+  snprintf(path, sizeof(path), "%s/proc-pid-stat/%s/stat", shared_fixture_dir(), name);
+  FILE *f = fopen(path, "r");
+  if (f == NULL) {
+    fprintf(stderr, "missing fixture %s (set SHARED_FIXTURES)\n", path);
+    test_checks++, test_failures++;
+    return '?';
+  }
+  size_t n = fread(buf, 1, sizeof(buf), f);
+  fclose(f);
+  char st = '?';
+  int rc = procstate_parse_stat(buf, n, &st);
+  CHECK_INT(rc, 0);
+  return st;
+}
+
+static void test_fixtures(void) {
+  static const struct {
+    const char *dir;
+    char state;
+  } cases[] = {
+      {"below-bash-process-6", 'D'}, /* comm "((bash process)", no trailing newline */
+      {"elastic-agent-1", 'S'},      /* stray '"' after the last field */
+      {"kepler-3456208-16", 'S'},
+      {"kepler-3538317-15", 'S'},
+      {"kepler-43251-14", 'S'},
+      {"node-exporter-khungtaskd-12", 'S'},
+      {"node-exporter-rcu-idle-13", 'I'}, /* idle kernel thread */
+      {"node-exporter-systemd-11", 'S'},
+      {"procfs-kthread-EDITED-9", 'S'},
+      {"procfs-parens-spaces-7", 'R'}, /* comm "(a b ) ( c d) " */
+      {"procfs-threaded-10", 'S'},
+      {"procfs-vim-8", 'R'},
+      {"rsys-alacritty-18", 'S'},
+      {"rsys-tmux-server-17", 'S'}, /* "tmux: server" */
+      {"runc-cat-3", 'R'},
+      {"runc-gunicorn-2", 'S'},
+      {"runc-kthread-4", 'S'},
+      {"runc-ugly-EDITED-5", 'R'}, /* "(ugly )pr()cess(" */
+  };
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    char st = parse_fixture(cases[i].dir);
+    if (st != cases[i].state)
+      fprintf(stderr, "fixture %s: state '%c'\n", cases[i].dir, st);
+    CHECK(st == cases[i].state);
+  }
+}
+
+static void test_parse_edge(void) {
+  char st = 0;
+  const char *s = "1 (a) R 0";
+  CHECK_INT(procstate_parse_stat(s, strlen(s), &st), 0);
+  CHECK(st == 'R');
+  s = "1 (a) b) D 0 0"; /* last ')' wins */
+  CHECK_INT(procstate_parse_stat(s, strlen(s), &st), 0);
+  CHECK(st == 'D');
+  s = "1 (a)) t"; /* line ends right after the state */
+  CHECK_INT(procstate_parse_stat(s, strlen(s), &st), 0);
+  CHECK(st == 't');
+  s = "1 (a) S\n";
+  CHECK_INT(procstate_parse_stat(s, strlen(s), &st), 0);
+  CHECK(st == 'S');
+  s = "1 (a) R 2";
+  CHECK_INT(procstate_parse_stat(s, 5, &st), -EINVAL); /* ends at ')' */
+  s = "1 (abc R 0";
+  CHECK_INT(procstate_parse_stat(s, strlen(s), &st), -EINVAL); /* no ')' */
+  s = "1 (a) RR 0";
+  CHECK_INT(procstate_parse_stat(s, strlen(s), &st), -EINVAL);
+  s = "1 (a)   \n";
+  CHECK_INT(procstate_parse_stat(s, strlen(s), &st), -EINVAL);
+  CHECK_INT(procstate_parse_stat(NULL, 0, &st), -EINVAL);
+}
+
+static void test_classify(void) {
+  task_counts_t c = {0};
+  CHECK_INT(procstate_classify('R', &c), 1);
+  CHECK_INT(procstate_classify('D', &c), 1); /* includes TASK_KILLABLE (vfork parent) */
+  CHECK_INT(procstate_classify('S', &c), 1);
+  CHECK_INT(procstate_classify('T', &c), 1);
+  CHECK_INT(procstate_classify('t', &c), 1);
+  CHECK_INT(procstate_classify('I', &c), 0); /* TASK_IDLE: TASK_NOLOAD, not load */
+  CHECK_INT(procstate_classify('Z', &c), 0);
+  CHECK_INT(procstate_classify('X', &c), 0);
+  CHECK_INT(procstate_classify('P', &c), 0);
+  CHECK_U64(c.running, 1);
+  CHECK_U64(c.uninterruptible, 1);
+  CHECK_U64(c.sleeping, 1);
+  CHECK_U64(c.stopped, 2);
+  CHECK_U64(c.iowait, 0);
+  /* The load-average feed: R + D, not I. */
+  CHECK_U64(task_counts_load(&c), 2);
+}
+
+static int count_fds(void) {
+  DIR *d = opendir("/proc/self/fd");
+  int n = 0;
+  if (d == NULL)
+    return -1;
+  while (readdir(d))
+    n++;
+  closedir(d);
+  return n;
+}
+
+static char tmp[] = "/tmp/test_procstate.XXXXXX";
+
+static void mk(const char *rel) {
+  char p[4096];
+  snprintf(p, sizeof(p), "%s/%s", tmp, rel);
+  if (mkdir(p, 0755) != 0) {
+    perror(p);
+    exit(1);
+  }
+}
+
+static void add_task(int tid, const char *comm, char state) {
+  char rel[64], line[256];
+  snprintf(rel, sizeof(rel), "proc/%d", tid);
+  mk(rel);
+  snprintf(line, sizeof(line), "%d (%s) %c 1 %d %d 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0\n", tid,
+           comm, state, tid, tid);
+  char dir[4096];
+  snprintf(dir, sizeof(dir), "%s/%s", tmp, rel);
+  write_file(dir, "stat", line);
+}
+
+static void rm_rf(const char *path) {
+  char cmd[4200];
+  snprintf(cmd, sizeof(cmd), "rm -rf '%s'", path);
+  if (system(cmd) != 0)
+    fprintf(stderr, "cleanup of %s failed\n", path);
+}
+
+static void test_subtree(void) {
+  if (mkdtemp(tmp) == NULL) {
+    perror("mkdtemp");
+    exit(1);
+  }
+  char d0[4096];
+  mk("proc");
+  add_task(100, "busy", 'R');
+  add_task(101, "vfork parent", 'D');
+  add_task(102, "sle(e)p) x", 'S');
+  add_task(103, "kworker/0:1", 'I');
+  add_task(104, "zombie", 'Z');
+  add_task(105, "stopped", 'T');
+  add_task(106, "traced", 't');
+  /* A thread of a multi-threaded process: TID/stat would be the whole process's (state of the
+   * leader's view here 'S'); the per-thread TID/task/TID/stat has the thread's own state. */
+  add_task(107, "busy2", 'S');
+  mk("proc/107/task");
+  mk("proc/107/task/107");
+  snprintf(d0, sizeof(d0), "%s/proc/107/task/107", tmp);
+  write_file(d0, "stat", "107 (busy2) R 1 107 107 0 -1 0\n");
+  add_task(108, "v1", 'R');
+
+  mk("cg");
+  mk("cg/pod");
+  mk("cg/pod/ctr1");
+  mk("cg/pod/ctr1/sub");
+  mk("cg/pod/ctr2");
+  mk("cg/v1");
+  char d[4096];
+  snprintf(d, sizeof(d), "%s/cg/pod", tmp);
+  write_file(d, "cgroup.threads", "100\n999999\n"); /* 999999 does not exist */
+  snprintf(d, sizeof(d), "%s/cg/pod/ctr1", tmp);
+  write_file(d, "cgroup.threads", "101\n102\n103\n104"); /* no trailing newline */
+  snprintf(d, sizeof(d), "%s/cg/pod/ctr1/sub", tmp);
+  write_file(d, "cgroup.threads", "");
+  snprintf(d, sizeof(d), "%s/cg/pod/ctr2", tmp);
+  /* Longer than procstate's read buffer: lines straddle the read boundary. */
+  char *big = malloc(64 * 1024);
+  size_t off = 0;
+  for (int i = 0; i < 3000; i++)
+    off += (size_t)sprintf(big + off, "%d\n", i == 1500 ? 105 : 200000 + i);
+  off += (size_t)sprintf(big + off, "106\n107\n");
+  write_file(d, "cgroup.threads", big);
+  free(big);
+  snprintf(d, sizeof(d), "%s/cg/v1", tmp);
+  write_file(d, "tasks", "108\n"); /* v1 lists threads in "tasks" */
+
+  char procroot[4096], cgpath[4096];
+  snprintf(procroot, sizeof(procroot), "%s/proc", tmp);
+  snprintf(cgpath, sizeof(cgpath), "%s/cg/pod", tmp);
+  int fd = open(cgpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  CHECK(fd >= 0);
+
+  int fds_before = count_fds();
+  task_method_t m = {.kind = TASK_METHOD_PROCSTATE};
+  task_counts_t c;
+  memset(&c, 0xff, sizeof(c));
+  CHECK_INT(task_sample_subtree(fd, procroot, &m, &c), 0);
+  CHECK_U64(c.running, 2);         /* 100, 107 */
+  CHECK_U64(c.uninterruptible, 1); /* 101 */
+  CHECK_U64(c.sleeping, 1);        /* 102 */
+  CHECK_U64(c.stopped, 2);         /* 105, 106 */
+  CHECK_U64(c.iowait, 0);
+  CHECK_U64(task_counts_load(&c), 3);
+  CHECK_INT(m.kind, TASK_METHOD_PROCSTATE);
+  CHECK_INT(count_fds(), fds_before);
+
+  /* Only the child: its own tasks and its (empty) descendant. */
+  int cfd = openat(fd, "ctr1", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  CHECK_INT(task_sample_subtree(cfd, procroot, &m, &c), 0);
+  CHECK_U64(c.uninterruptible, 1);
+  CHECK_U64(c.sleeping, 1);
+  CHECK_U64(c.running, 0);
+  close(cfd);
+
+  /* v1 layout: "tasks" instead of "cgroup.threads". */
+  snprintf(cgpath, sizeof(cgpath), "%s/cg/v1", tmp);
+  int v1fd = open(cgpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  CHECK_INT(task_sample_subtree(v1fd, procroot, &m, &c), 0);
+  CHECK_U64(c.running, 1);
+  close(v1fd);
+
+  /* AUTO: cgroupstats answers -EINVAL for a non-cgroupfs directory (or the family is missing, or
+   * netlink is unavailable): the walk falls back and says why. */
+  task_method_t a = {0};
+  fds_before = count_fds();
+  CHECK_INT(task_sample_subtree(fd, procroot, &a, &c), 0);
+  CHECK_INT(a.kind, TASK_METHOD_PROCSTATE);
+  CHECK(a.fallback_reason < 0);
+  printf("AUTO on a non-cgroup directory fell back: %s (%s)\n", task_method_name(a.kind),
+         strerror(-a.fallback_reason));
+  CHECK_U64(c.running, 2);
+  CHECK_U64(c.uninterruptible, 1);
+  CHECK_INT(count_fds(), fds_before + genl_open_sockets());
+  genl_shutdown();
+  CHECK_INT(genl_open_sockets(), 0);
+  CHECK_INT(count_fds(), fds_before);
+
+  /* A cgroup removed under the caller's fd: the top is gone (-ENOENT), a child simply vanishes. */
+  snprintf(d, sizeof(d), "%s/cg/pod/ctr1/sub", tmp);
+  rm_rf(d);
+  CHECK_INT(task_sample_subtree(fd, procroot, &m, &c), 0);
+  CHECK_U64(c.running, 2);
+  snprintf(d, sizeof(d), "%s/cg/pod/ctr2", tmp);
+  int gone = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  rm_rf(d);
+  CHECK_INT(task_sample_subtree(gone, procroot, &m, &c), -ENOENT);
+  close(gone);
+
+  /* Missing ProcRoot. */
+  CHECK_INT(task_sample_subtree(fd, "/nonexistent/proc", &m, &c), -ENOENT);
+  CHECK_INT(task_sample_subtree(-1, procroot, &m, &c), -EINVAL);
+  close(fd);
+  rm_rf(tmp);
+}
+
+int main(void) {
+  test_fixtures();
+  test_parse_edge();
+  test_classify();
+  test_subtree();
+  return test_result("test_procstate");
+}
