@@ -4,6 +4,7 @@
 #include "collectd.h"
 #include "configfile.h"
 #include "plugin.h"
+#include "utils/common/common.h"
 #include "utils/metadata/meta_data.h"
 
 #include "blockdev.h"
@@ -11,16 +12,22 @@
 #include "cgroup_v2.h"
 #include "cgroupfs.h"
 #include "identify.h"
+#include "genl.h"
 #include "loadavg.h"
 #include "metrics.h"
 #include "names.h"
+#include "netns.h"
+#include "netns_registry.h"
+#include "proccgroup.h"
 #include "select.h"
 #include "tasksample.h"
 #include "util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +39,7 @@
 #define HOST_INSTANCE "_host"
 #define WALK_MAX_DEPTH 10
 #define MAX_COMPLAINTS 8
+#define NET_MAX_PIDS 4
 
 /* ---- configuration ---- */
 
@@ -47,8 +55,15 @@ static unsigned conf_groups =
     CG_GROUP_CPU | CG_GROUP_MEMORY | CG_GROUP_BLKIO | CG_GROUP_PIDS | CG_GROUP_PRESSURE;
 static bool conf_collect_load = true;
 static bool conf_collect_all_states = false;
+/* /proc R+D by default: that is what the kernel's load average counts. cgroupstats (v1 only) is
+ * cheaper but misses killable and freezable waits (see loadavg.h). */
+static task_method_kind_t conf_task_method = TASK_METHOD_PROCSTATE;
 static bool conf_collect_host = false;
 static bool conf_notifications = true;
+static bool conf_collect_network = true;
+static select_list_t *conf_interfaces;
+static bool conf_ignore_selected_interface = true;
+static bool conf_interface_given;
 
 /* ---- state shared by the callbacks ---- */
 
@@ -58,6 +73,10 @@ static int v2_root_fd = -1;
 static int primary_root_fd = -1;
 static bool initialized;
 
+/* Network: off for good after a missing privilege or a worker that could not return home. */
+static atomic_bool network_on;
+static netns_registry_t *netns_owners;
+
 typedef struct container_s {
   char relpath[PATH_MAX];
   char id[128];
@@ -66,6 +85,9 @@ typedef struct container_s {
   char cb_name[DATA_MAX_NAME_LEN + 16];
   bool is_host;
   bool seen; /* by the current discovery pass */
+  bool host_netns_noted;
+  bool provisional_name; /* a fallback name that discovery keeps trying to resolve */
+  int name_attempts;
   meta_data_t *meta;
   loadavg_t load;
   task_method_t task_method;
@@ -222,6 +244,9 @@ static void read_load(container_t *c, int dirfd, int hierarchy) {
     return;
   }
   log_task_method_once(hierarchy, &c->task_method);
+  /* The host's subtree holds the collectd thread doing this read, always running right now. */
+  if (c->is_host && counts.running > 0)
+    counts.running--;
   loadavg_update(&c->load, now_seconds(), (double)task_counts_load(&counts));
   dispatch_gauge(c, "ps_state", "running", (double)counts.running);
   dispatch_gauge(c, "ps_state", "blocked", (double)counts.uninterruptible);
@@ -232,6 +257,116 @@ static void read_load(container_t *c, int dirfd, int hierarchy) {
   }
   value_t load[3] = {{.gauge = c->load.avg[0]}, {.gauge = c->load.avg[1]}, {.gauge = c->load.avg[2]}};
   dispatch(c, "load", NULL, load, 3);
+}
+
+/* Up to max PIDs from cgroup.procs of the cgroup and, if it has none, of its descendants. */
+static size_t collect_pids(int dirfd, pid_t *pids, size_t max, int depth) {
+  char buf[512]; /* only the first few PIDs are needed: one read, complete lines only */
+  size_t n = 0;
+  int fd = openat(dirfd, "cgroup.procs", O_RDONLY | O_CLOEXEC);
+  ssize_t len = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+  if (fd >= 0)
+    close(fd);
+  if (len > 0) {
+    buf[len] = '\0';
+    for (char *line = buf, *next; (next = strchr(line, '\n')) != NULL && n < max; line = next) {
+      *next++ = '\0';
+      uint64_t pid;
+      if (parse_u64(line, &pid) == 0 && pid > 0)
+        pids[n++] = (pid_t)pid;
+    }
+  }
+  if (n > 0 || depth >= 3)
+    return n;
+  int dup = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
+  DIR *dir = dup >= 0 ? fdopendir(dup) : NULL;
+  if (!dir) {
+    if (dup >= 0)
+      close(dup);
+    return 0;
+  }
+  struct dirent *de;
+  while (n == 0 && (de = readdir(dir)) != NULL) {
+    if (de->d_name[0] == '.' || de->d_type != DT_DIR)
+      continue;
+    int child = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (child >= 0) {
+      n = collect_pids(child, pids, max, depth + 1);
+      close(child);
+    }
+  }
+  closedir(dir);
+  return n;
+}
+
+static bool net_still_member(pid_t pid, void *ctx) {
+  const container_t *c = ctx;
+  return proc_pid_in_cgroup(conf_proc_root, pid, c->relpath);
+}
+
+static bool net_claim(netns_id_t id, void *ctx) {
+  const container_t *c = ctx;
+  return netns_registry_see(netns_owners, id, c->id, cdtime());
+}
+
+static void network_off(const char *why) {
+  bool was_on = atomic_exchange(&network_on, false);
+  if (was_on)
+    ERROR(PLUGIN_NAME " plugin: %s; network collection is now off, everything else goes on.", why);
+}
+
+static void read_network(container_t *c, int dirfd) {
+  pid_t pids[NET_MAX_PIDS];
+  size_t n = collect_pids(dirfd, pids, NET_MAX_PIDS, 0);
+  if (n == 0)
+    return;
+  netns_request_t req = {.proc_root = conf_proc_root,
+                         .pids = pids,
+                         .n_pids = n,
+                         .still_member = net_still_member,
+                         .claim = net_claim,
+                         .ctx = c};
+  netns_result_t res;
+  int status = netns_read(&req, &res);
+  switch (status) {
+  case NETNS_OK:
+    for (size_t i = 0; i < res.n_ifs; i++) {
+      const netns_if_stats_t *s = &res.ifs[i];
+      if (!select_matches(conf_interfaces, s->name))
+        continue;
+      char ifname[DATA_MAX_NAME_LEN];
+      sanitize_name(ifname, s->name, sizeof(ifname));
+      dispatch_pair(c, "if_octets", ifname, s->rx_bytes, s->tx_bytes);
+      dispatch_pair(c, "if_packets", ifname, s->rx_packets, s->tx_packets);
+      dispatch_pair(c, "if_errors", ifname, s->rx_errors, s->tx_errors);
+      dispatch_pair(c, "if_dropped", ifname, s->rx_dropped, s->tx_dropped);
+    }
+    break;
+  case NETNS_HOST:
+    if (!c->host_netns_noted) {
+      c->host_netns_noted = true;
+      DEBUG(PLUGIN_NAME " plugin: container %s uses the host's network namespace: no interface "
+                        "values of its own.",
+            c->name);
+      if (c->meta)
+        meta_data_add_string(c->meta, "network_namespace", "host");
+    }
+    break;
+  case NETNS_NOPERM:
+    network_off(res.errmsg[0] ? res.errmsg : NETNS_PERM_HINT);
+    break;
+  case NETNS_POISONED:
+    network_off(res.errmsg[0] ? res.errmsg : "the namespace worker cannot return to the host "
+                                             "namespace");
+    break;
+  case NETNS_NO_PID:
+  case NETNS_SKIPPED:
+  case NETNS_STOPPED:
+    break;
+  default:
+    report_file_error(c, "ns/net", status, res.errmsg[0] ? res.errmsg : "network read failed");
+  }
+  netns_result_free(&res);
 }
 
 static int container_read(user_data_t *ud) {
@@ -266,6 +401,9 @@ static int container_read(user_data_t *ud) {
   }
   dispatch_metrics(c, &m);
 
+  if (atomic_load(&network_on) && !c->is_host)
+    read_network(c, primary);
+
   if (conf_collect_load) {
     /* v1: cgroupstats answers on the cpu hierarchy; v2: the /proc fallback on the v2 tree. */
     if (layout.kind == CG_LAYOUT_V2) {
@@ -293,8 +431,8 @@ static void notify(const container_t *c, int severity, const char *message) {
   sstrncpy(n.plugin, PLUGIN_NAME, sizeof(n.plugin));
   sstrncpy(n.plugin_instance, c->name, sizeof(n.plugin_instance));
   sstrncpy(n.type, "container", sizeof(n.type));
-  snprintf(n.message, sizeof(n.message), "%s %s (id %s, runtime %s, cgroup /%s)", message, c->name,
-           c->id, c->runtime, c->relpath);
+  ssnprintf(n.message, sizeof(n.message), "%s %s (id %s, runtime %s, cgroup /%s)", message, c->name,
+            c->id, c->runtime, c->relpath);
   plugin_notification_meta_add_string(&n, "container_id", c->id);
   plugin_notification_meta_add_string(&n, "runtime", c->runtime);
   plugin_notification_meta_add_string(&n, "cgroup", c->relpath);
@@ -309,6 +447,18 @@ static container_t *registry_find(const char *relpath) {
   return NULL;
 }
 
+/* Unlinks c and unregisters its callback; collectd frees c once no read is in flight. */
+static void registry_remove(container_t *c) {
+  for (container_t **link = &registry; *link; link = &(*link)->next)
+    if (*link == c) {
+      *link = c->next;
+      break;
+    }
+  if (netns_owners)
+    netns_registry_forget(netns_owners, c->id);
+  plugin_unregister_read(c->cb_name);
+}
+
 static void container_register(container_t *c) {
   snprintf(c->cb_name, sizeof(c->cb_name), "container/%s", c->is_host ? HOST_INSTANCE : c->id);
   c->meta = meta_data_create();
@@ -319,6 +469,7 @@ static void container_register(container_t *c) {
   }
   loadavg_init(&c->load, now_seconds());
   memset(&c->task_method, 0, sizeof(c->task_method));
+  c->task_method.kind = conf_task_method;
   c->seen = true;
 
   /* The registry keeps a pointer that stays valid: collectd frees c only after discovery has
@@ -343,6 +494,18 @@ static cg_walk_result_t discover_visit(const char *relpath, void *ctx) {
     return CG_WALK_SKIP;
 
   container_t *known = registry_find(relpath);
+  if (known && known->provisional_name) {
+    /* e.g. kubelet writes its log link only after the container started. A read thread may be
+     * using the name, so a better one means a new callback, not an in-place change. */
+    container_names_t better;
+    if (names_lookup(&ident, &better) == 0 && !better.provisional &&
+        strcmp(better.name, known->name) != 0) {
+      INFO(PLUGIN_NAME " plugin: container %s is now known as %s.", known->name, better.name);
+      registry_remove(known);
+      known = NULL;
+    } else if (++known->name_attempts >= NAMES_RETRIES)
+      known->provisional_name = false; /* names.c has given up too */
+  }
   if (known) {
     known->seen = true;
     return CG_WALK_FOUND;
@@ -359,11 +522,14 @@ static cg_walk_result_t discover_visit(const char *relpath, void *ctx) {
     free(c);
     return CG_WALK_FOUND;
   }
-  if (names.note[0])
+  if (names.note[0]) {
     DEBUG(PLUGIN_NAME " plugin: container %s: %s", ident.id, names.note);
+  }
   sstrncpy(c->name, names.name, sizeof(c->name));
+  c->provisional_name = names.provisional;
   if (!select_matches(conf_containers, c->name)) {
     /* Not collected: remember nothing, decide again next time (names can appear later). */
+    names_forget(c->id);
     free(c);
     return CG_WALK_FOUND;
   }
@@ -392,6 +558,8 @@ static int discover(user_data_t *ud) {
     DEBUG(PLUGIN_NAME " plugin: container %s is gone", c->name);
     notify(c, NOTIF_OKAY, "container disappeared:");
     names_forget(c->id);
+    if (netns_owners)
+      netns_registry_forget(netns_owners, c->id);
     plugin_unregister_read(c->cb_name); /* frees c through container_free */
   }
   pthread_mutex_unlock(&registry_lock);
@@ -420,9 +588,17 @@ static int config_path(const oconfig_item_t *child, char *dst, size_t n) {
   return 0;
 }
 
-static int container_config(oconfig_item_t *ci) {
+static void create_select_lists(void) {
   if (!conf_containers)
     conf_containers = select_create();
+  if (!conf_interfaces)
+    conf_interfaces = select_create();
+}
+
+static int container_config(oconfig_item_t *ci) {
+  create_select_lists();
+  if (!conf_containers || !conf_interfaces)
+    return -1;
   int status = 0;
   for (int i = 0; i < ci->children_num && status == 0; i++) {
     oconfig_item_t *child = ci->children + i;
@@ -461,8 +637,32 @@ static int container_config(oconfig_item_t *ci) {
       status = cf_util_get_boolean(child, &conf_collect_load);
     else if (strcasecmp(key, "CollectAllTaskStates") == 0)
       status = cf_util_get_boolean(child, &conf_collect_all_states);
-    else if (strcasecmp(key, "CollectHost") == 0)
+    else if (strcasecmp(key, "TaskStateSource") == 0) {
+      char source[32];
+      status = cf_util_get_string_buffer(child, source, sizeof(source));
+      if (status == 0 && strcasecmp(source, "proc") == 0)
+        conf_task_method = TASK_METHOD_PROCSTATE;
+      else if (status == 0 && strcasecmp(source, "cgroupstats") == 0)
+        conf_task_method = TASK_METHOD_AUTO;
+      else if (status == 0) {
+        ERROR(PLUGIN_NAME " plugin: TaskStateSource \"%s\": use \"proc\" or \"cgroupstats\".",
+              source);
+        status = -1;
+      }
+    } else if (strcasecmp(key, "CollectHost") == 0)
       status = cf_util_get_boolean(child, &conf_collect_host);
+    else if (strcasecmp(key, "CollectNetwork") == 0)
+      status = cf_util_get_boolean(child, &conf_collect_network);
+    else if (strcasecmp(key, "Interface") == 0) {
+      char pattern[1024];
+      status = cf_util_get_string_buffer(child, pattern, sizeof(pattern));
+      if (status == 0 && select_add(conf_interfaces, pattern) != 0) {
+        ERROR(PLUGIN_NAME " plugin: Interface \"%s\": %s", pattern, select_error(conf_interfaces));
+        status = -1;
+      }
+      conf_interface_given = true;
+    } else if (strcasecmp(key, "IgnoreSelectedInterface") == 0)
+      status = cf_util_get_boolean(child, &conf_ignore_selected_interface);
     else if (strcasecmp(key, "Notifications") == 0)
       status = cf_util_get_boolean(child, &conf_notifications);
     else {
@@ -473,6 +673,7 @@ static int container_config(oconfig_item_t *ci) {
       ERROR(PLUGIN_NAME " plugin: invalid value for \"%s\"; the plugin will not start.", key);
   }
   select_set_invert(conf_containers, conf_ignore_selected);
+  select_set_invert(conf_interfaces, conf_ignore_selected_interface);
   return status;
 }
 
@@ -493,11 +694,21 @@ static int open_root(const char *path) {
   return path[0] ? open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
 }
 
+static void netns_log(int level, const char *msg) {
+  plugin_log(level, PLUGIN_NAME " plugin: %s", msg);
+}
+
 static int container_init(void) {
   if (initialized)
     return 0;
-  if (!conf_containers)
-    conf_containers = select_create();
+  create_select_lists();
+  if (!conf_containers || !conf_interfaces)
+    return -1;
+  if (!conf_interface_given) {
+    /* Default: every interface but loopback. */
+    select_add(conf_interfaces, "lo");
+    select_set_invert(conf_interfaces, true);
+  }
   int err = cg_layout_detect(conf_cgroup_root, &layout);
   if (err != 0) {
     ERROR(PLUGIN_NAME " plugin: CgroupRoot %s cannot be read: %s.", conf_cgroup_root,
@@ -544,6 +755,17 @@ static int container_init(void) {
     return -1;
   }
 
+  if (conf_collect_network) {
+    /* collectd runs init in the host's network namespace: the worker saves it as home. */
+    int nerr = netns_init(netns_log);
+    netns_owners = nerr == 0 ? netns_registry_create(3 * plugin_get_interval()) : NULL;
+    if (nerr != 0 || !netns_owners)
+      ERROR(PLUGIN_NAME " plugin: cannot start the network namespace worker (%s); network "
+                        "collection is off.",
+            nerr ? strerror(-nerr) : "out of memory");
+    atomic_store(&network_on, nerr == 0 && netns_owners != NULL);
+  }
+
   user_data_t ud = {0};
   plugin_register_complex_read(READ_GROUP, "container/discover", discover, 0, &ud);
 
@@ -563,18 +785,47 @@ static int container_init(void) {
   return 0;
 }
 
+/* Back to the defaults, so a shutdown leaves nothing behind (the unit tests configure again). */
+static void config_reset(void) {
+  select_destroy(conf_containers);
+  conf_containers = NULL;
+  select_destroy(conf_interfaces);
+  conf_interfaces = NULL;
+  conf_ignore_selected = false;
+  conf_collect_network = true;
+  conf_ignore_selected_interface = true;
+  conf_interface_given = false;
+  conf_groups = CG_GROUP_CPU | CG_GROUP_MEMORY | CG_GROUP_BLKIO | CG_GROUP_PIDS | CG_GROUP_PRESSURE;
+  conf_collect_load = true;
+  conf_collect_all_states = false;
+  conf_task_method = TASK_METHOD_PROCSTATE;
+  conf_collect_host = false;
+  conf_notifications = true;
+  sstrncpy(conf_cgroup_root, "/sys/fs/cgroup", sizeof(conf_cgroup_root));
+  sstrncpy(conf_proc_root, "/proc", sizeof(conf_proc_root));
+  sstrncpy(conf_docker_root, "/var/lib/docker", sizeof(conf_docker_root));
+  sstrncpy(conf_k8s_log_dir, "/var/log/containers", sizeof(conf_k8s_log_dir));
+  sstrncpy(conf_podman_json, "/var/lib/containers/storage/overlay-containers/containers.json",
+           sizeof(conf_podman_json));
+}
+
 static int container_shutdown(void) {
   plugin_unregister_read_group(READ_GROUP);
   pthread_mutex_lock(&registry_lock);
   registry = NULL; /* collectd freed every container with its callback */
   pthread_mutex_unlock(&registry_lock);
   if (initialized) {
+    genl_shutdown();
+    atomic_store(&network_on, false);
+    netns_shutdown();
+    if (netns_owners)
+      netns_registry_destroy(netns_owners);
+    netns_owners = NULL;
     names_shutdown();
     blockdev_shutdown();
   }
   close_roots();
-  select_destroy(conf_containers);
-  conf_containers = NULL;
+  config_reset();
   initialized = false;
   memset(method_logged, 0, sizeof(method_logged));
   return 0;

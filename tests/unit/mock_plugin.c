@@ -385,3 +385,11 @@ char *sstrncpy(char *dest, const char *src, size_t n) {
     dest[n - 1] = '\0';
   return dest;
 }
+
+int ssnprintf(char *str, size_t size, char const *format, ...) {
+  va_list ap;
+  va_start(ap, format);
+  int r = vsnprintf(str, size, format, ap);
+  va_end(ap);
+  return r;
+}

@@ -1,0 +1,1019 @@
+/* The collectd glue (src/container.c) against the mock plugin API (mock_plugin.c) and the six
+ * fixture trees of tests/fixtures: what is registered, the exact identifiers and values that are
+ * dispatched, what is absent, the config errors, container selection, a container vanishing
+ * between discovery and read, and a malformed file.
+ *
+ * Every expected number is a literal copied from (or computed by hand from) the fixture file named
+ * in the comment next to it. "line N" counts from 1. Paths are relative to the container's
+ * directory in the tree named by the test. Units: CPU time µs, time_in_ms ms, memory bytes. */
+#include "mock_plugin.h"
+
+#include "testutil.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+void module_register(void);
+
+/* The container ids of tests/fixtures/README.md. */
+#define ID_A "b29faf21b7eff959f64b4192c34d5d67a707fe8561e9eaa608cb27693fba4242"
+#define ID_B "1d3d308a7d48a27814a68bf33a44acf4441c9c02463ca0bc1cdfdc8c0b4a8496"
+#define ID_C "73051af271105c07e1f493b34856a77e665e3b0b4fc72f76c807dfbffeb881bd"
+#define ID_H "ba7b10d15d16e10e3de7a2dcd408a3d971169ae303f46cfad4c5453c6326fee2"
+#define ID_N "8ad700d1f7115aba42de87ce088d3f16808a1ac54e2d7f562c499bdef8d0a0d4"
+#define ID_P "06dc5f321aad8726aa26559f16ec203bc099245bc44894b14a89fc02b022d1d5"
+
+static char tmp_base[] = "/tmp/test_container.XXXXXX";
+
+/* kubelet's log directory for v2-kubepods, made by main() in tmp_base (the repository's
+ * .gitignore drops *.log files, so it is not kept in the fixture tree). It holds one empty file,
+ * K8S_LOG_B: pod frontend-5f7c9, namespace web, container nginx, id B. */
+static char k8s_logs[PATH_MAX];
+#define K8S_LOG_B "frontend-5f7c9_web_nginx-" ID_B ".log"
+
+/* ---- helpers ---- */
+
+static void fail_at(int line, const char *fmt, const char *a, const char *b, const char *c) {
+  test_failures++;
+  fprintf(stderr, "%s:%d: ", __FILE__, line);
+  fprintf(stderr, fmt, a, b, c);
+  fputc('\n', stderr);
+}
+
+static size_t count_lists(const char *inst, const char *type, const char *ti) {
+  size_t n = 0;
+  for (size_t i = 0; i < mock_dispatched_num; i++) {
+    const mock_dispatch_t *d = &mock_dispatched[i];
+    n += strcmp(d->plugin_instance, inst) == 0 && strcmp(d->type, type) == 0 &&
+         strcmp(d->type_instance, ti ? ti : "") == 0;
+  }
+  return n;
+}
+
+/* Exactly one list inst/type-ti was dispatched, by plugin "container", with meta data
+ * container_id = id and these values (DERIVE when derive, else GAUGE). */
+static void expect_list(int line, const char *inst, const char *id, const char *type,
+                        const char *ti, bool derive, size_t n, const uint64_t *v) {
+  const char *t = ti ? ti : "";
+  test_checks++;
+  size_t found = count_lists(inst, type, ti);
+  if (found != 1) {
+    char num[32];
+    snprintf(num, sizeof(num), "%zu", found);
+    fail_at(line, "%s/%s dispatched %s times, expected once", inst, type, num);
+    fprintf(stderr, "    (type_instance \"%s\")\n", t);
+    return;
+  }
+  const mock_dispatch_t *d = mock_find(inst, type, t);
+  test_checks++;
+  if (strcmp(d->plugin, "container") != 0)
+    fail_at(line, "%s/%s: plugin \"%s\"", inst, type, d->plugin);
+  test_checks++;
+  if (strcmp(d->meta_container_id, id) != 0)
+    fail_at(line, "%s/%s: meta container_id \"%s\"", inst, type, d->meta_container_id);
+  test_checks++;
+  if (d->values_len != n) {
+    fail_at(line, "%s/%s-%s: wrong number of values", inst, type, t);
+    return;
+  }
+  for (size_t i = 0; i < n; i++) {
+    test_checks++;
+    bool ok = derive ? (uint64_t)d->values[i].derive == v[i] : d->values[i].gauge == (double)v[i];
+    if (!ok) {
+      test_failures++;
+      if (derive)
+        fprintf(stderr, "%s:%d: %s/%s-%s value %zu = %lld, expected %" PRIu64 "\n", __FILE__, line,
+                inst, type, t, i, (long long)d->values[i].derive, v[i]);
+      else
+        fprintf(stderr, "%s:%d: %s/%s-%s value %zu = %.17g, expected %" PRIu64 "\n", __FILE__, line,
+                inst, type, t, i, d->values[i].gauge, v[i]);
+    }
+  }
+}
+
+#define U64S(...)                                                                                  \
+  (const uint64_t[]) {                                                                             \
+    __VA_ARGS__                                                                                    \
+  }
+#define NU64(...) (sizeof(U64S(__VA_ARGS__)) / sizeof(uint64_t))
+/* One DERIVE / GAUGE list with exactly these values. */
+#define EXPECT_D(inst, id, type, ti, ...)                                                          \
+  expect_list(__LINE__, inst, id, type, ti, true, NU64(__VA_ARGS__), U64S(__VA_ARGS__))
+#define EXPECT_G(inst, id, type, ti, ...)                                                          \
+  expect_list(__LINE__, inst, id, type, ti, false, NU64(__VA_ARGS__), U64S(__VA_ARGS__))
+#define EXPECT_ABSENT(inst, type, ti)                                                              \
+  do {                                                                                             \
+    test_checks++;                                                                                 \
+    if (count_lists(inst, type, ti) != 0)                                                          \
+      fail_at(__LINE__, "%s/%s-%s dispatched, expected absent", inst, type, ti ? ti : "");         \
+  } while (0)
+
+/* Prints every dispatched list when TEST_CONTAINER_DUMP is set (for reading, not checking). */
+static void dump(const char *what) {
+  if (!getenv("TEST_CONTAINER_DUMP"))
+    return;
+  printf("--- %s: %zu value lists\n", what, mock_dispatched_num);
+  for (size_t i = 0; i < mock_dispatched_num; i++) {
+    const mock_dispatch_t *d = &mock_dispatched[i];
+    printf("mockhost/%s-%s/%s%s%s =", d->plugin, d->plugin_instance, d->type,
+           d->type_instance[0] ? "-" : "", d->type_instance);
+    bool gauge = strcmp(d->type, "memory") == 0 || strcmp(d->type, "count") == 0 ||
+                 strcmp(d->type, "ps_state") == 0 || strcmp(d->type, "load") == 0;
+    for (size_t k = 0; k < d->values_len; k++)
+      if (gauge)
+        printf(" %.6g", d->values[k].gauge);
+      else
+        printf(" %lld", (long long)d->values[k].derive);
+    printf("   [container_id %.12s]\n", d->meta_container_id);
+  }
+}
+
+static size_t count_substr(const char *hay, const char *needle) {
+  size_t n = 0;
+  for (const char *p = hay; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+    n++;
+  return n;
+}
+
+/* Log lines that start with level (e.g. "WARNING "). */
+static size_t count_level(const char *level) {
+  size_t n = 0, len = strlen(level);
+  const char *p = mock_log_text;
+  while (*p) {
+    if (strncmp(p, level, len) == 0)
+      n++;
+    const char *nl = strchr(p, '\n');
+    if (!nl)
+      break;
+    p = nl + 1;
+  }
+  return n;
+}
+
+static const mock_read_t *find_read(const char *name) {
+  for (size_t i = 0; i < mock_reads_num; i++)
+    if (mock_reads[i].active && strcmp(mock_reads[i].name, name) == 0)
+      return &mock_reads[i];
+  return NULL;
+}
+
+/* The active read callbacks are exactly container/discover and container/<id> for each id. */
+static void expect_reads(int line, const char *const *ids, size_t n) {
+  test_checks++;
+  if (mock_active_reads() != n + 1) {
+    char a[32], e[32];
+    snprintf(a, sizeof(a), "%zu", mock_active_reads());
+    snprintf(e, sizeof(e), "%zu", n + 1);
+    fail_at(line, "%s active read callbacks, expected %s%s", a, e, "");
+    for (size_t i = 0; i < mock_reads_num; i++)
+      if (mock_reads[i].active)
+        fprintf(stderr, "    active: %s\n", mock_reads[i].name);
+  }
+  test_checks++;
+  const mock_read_t *d = find_read("container/discover");
+  if (!d || strcmp(d->group, "container") != 0)
+    fail_at(line, "no container/discover callback in group container%s%s%s", "", "", "");
+  for (size_t i = 0; i < n; i++) {
+    char name[256];
+    snprintf(name, sizeof(name), "container/%s", ids[i]);
+    const mock_read_t *r = find_read(name);
+    test_checks++;
+    if (!r || strcmp(r->group, "container") != 0 || r->ud.data == NULL || !r->ud.free_func)
+      fail_at(line, "%s not registered (group container, user data, free_func)%s%s", name, "", "");
+  }
+}
+
+/* A notification with this severity, plugin instance and message start was recorded n times. */
+static size_t count_notifications(const char *inst, const char *message_start) {
+  size_t n = 0;
+  for (size_t i = 0; i < mock_notifications_num; i++) {
+    const mock_notification_t *m = &mock_notifications[i];
+    n += m->severity == NOTIF_OKAY && strcmp(m->plugin_instance, inst) == 0 &&
+         strcmp(m->type, "container") == 0 &&
+         strncmp(m->message, message_start, strlen(message_start)) == 0;
+  }
+  return n;
+}
+
+typedef struct {
+  const char *tree;        /* a directory holding sys/fs/cgroup and proc */
+  bool docker_root;        /* DockerRoot = tree/var/lib/docker (else a directory that is absent) */
+  bool k8s_log_dir;        /* KubernetesLogDir = k8s_logs (above), else absent */
+  bool podman_json;        /* PodmanContainersFile = tree/var/lib/containers/.../containers.json */
+  bool collect_load;       /* CollectLoad (else false) */
+  bool all_states;         /* CollectAllTaskStates true */
+  const char *select;      /* Container pattern or NULL */
+  bool ignore_selected;    /* IgnoreSelected true */
+  const char *cgroup_root; /* overrides tree/sys/fs/cgroup */
+} setup_t;
+
+static void add_path(oconfig_item_t *ci, const char *key, const char *tree, const char *sub) {
+  char p[PATH_MAX];
+  snprintf(p, sizeof(p), "%s/%s", tree, sub);
+  mock_config_add_string(ci, key, p);
+}
+
+/* module_register, config, init. Returns the config status, or the init status. */
+static int start(const setup_t *s, int *config_status) {
+  mock_reset_records();
+  module_register();
+  oconfig_item_t *ci = mock_config_new("Plugin");
+  if (s->cgroup_root)
+    mock_config_add_string(ci, "CgroupRoot", s->cgroup_root);
+  else
+    add_path(ci, "CgroupRoot", s->tree, "sys/fs/cgroup");
+  add_path(ci, "ProcRoot", s->tree, "proc");
+  add_path(ci, "DockerRoot", s->tree, s->docker_root ? "var/lib/docker" : "no-such-docker-root");
+  if (s->k8s_log_dir)
+    mock_config_add_string(ci, "KubernetesLogDir", k8s_logs);
+  else
+    add_path(ci, "KubernetesLogDir", s->tree, "no-such-log-dir");
+  add_path(ci, "PodmanContainersFile", s->tree,
+           s->podman_json ? "var/lib/containers/storage/overlay-containers/containers.json"
+                          : "no-such-containers.json");
+  mock_config_add_bool(ci, "CollectNetwork", false);
+  mock_config_add_bool(ci, "CollectLoad", s->collect_load);
+  if (s->all_states)
+    mock_config_add_bool(ci, "CollectAllTaskStates", true);
+  if (s->select)
+    mock_config_add_string(ci, "Container", s->select);
+  if (s->ignore_selected)
+    mock_config_add_bool(ci, "IgnoreSelected", true);
+  int status = mock_config_cb(ci);
+  mock_config_free(ci);
+  if (config_status)
+    *config_status = status;
+  if (status != 0)
+    return status;
+  return mock_init_cb();
+}
+
+static void stop(void) {
+  CHECK_INT(mock_shutdown_cb(), 0);
+  CHECK_INT(mock_active_reads(), 0);
+  mock_reset_records();
+}
+
+static void tree_dir(char *dst, size_t n, const char *tree) {
+  snprintf(dst, n, "%s/%s", fixture_dir(), tree);
+}
+
+/* Discovery round: only container/discover runs, it registers the containers and says
+ * "container appeared" once each (message naming the full id); nothing is dispatched yet. */
+static void discovery_round(int line, const char *const *ids, const char *const *names, size_t n) {
+  test_checks += 3;
+  if (mock_run_reads() != 0)
+    fail_at(line, "a read callback failed in the discovery round%s%s%s", "", "", "");
+  if (mock_dispatched_num != 0)
+    fail_at(line, "values dispatched in the discovery round%s%s%s", "", "", "");
+  if (mock_notifications_num != n)
+    fail_at(line, "%s: wrong number of notifications%s%s", names[0], "", "");
+  for (size_t i = 0; i < n; i++) {
+    bool named = false;
+    for (size_t k = 0; k < mock_notifications_num; k++)
+      named |= strcmp(mock_notifications[k].plugin_instance, names[i]) == 0 &&
+               strstr(mock_notifications[k].message, ids[i]) != NULL;
+    test_checks += 2;
+    if (count_notifications(names[i], "container appeared:") != 1 || !named)
+      fail_at(line, "no \"container appeared\" notification for %s (%s)%s", names[i], ids[i], "");
+  }
+  expect_reads(line, ids, n);
+}
+#define DISCOVERY_ROUND(ids, names, n) discovery_round(__LINE__, ids, names, n)
+
+/* The values round: every callback returns 0, no WARNING or ERROR, and nothing for instances
+ * other than the expected ones. */
+static void read_round(const char *what) {
+  mock_reset_records();
+  CHECK_INT(mock_run_reads(), 0);
+  dump(what);
+  CHECK_INT(mock_errors_logged, 0);
+  CHECK_INT(count_level("WARNING "), 0);
+  if (mock_errors_logged || count_level("WARNING "))
+    fprintf(stderr, "%s log:\n%s", what, mock_log_text);
+  CHECK_INT(mock_notifications_num, 0);
+}
+
+/* ---- the six trees ---- */
+
+static void test_v1_docker_cgroupfs(void) {
+  char tree[PATH_MAX];
+  tree_dir(tree, sizeof(tree), "v1-docker-cgroupfs");
+  setup_t s = {.tree = tree};
+  CHECK_INT(start(&s, NULL), 0);
+  CHECK(strstr(mock_log_text, "INFO container plugin: cgroup v1 layout under") != NULL ||
+        strstr(mock_log_text, "layout under") != NULL);
+  /* Pure v1: no unified tree, so no PSI, said once at INFO. */
+  CHECK_INT(count_substr(mock_log_text, "pressure (PSI) values are not collected"), 1);
+
+  /* No name source (DockerRoot absent): the 12-hex short ids. */
+  const char *ids[] = {ID_A, ID_B};
+  const char *names[] = {"b29faf21b7ef", "1d3d308a7d48"};
+  mock_reset_records();
+  DISCOVERY_ROUND(ids, names, 2);
+  read_round("v1-docker-cgroupfs");
+
+  /* A: docker/A in each v1 hierarchy (old kernel). */
+  const char *a = "b29faf21b7ef";
+  /* cpuacct/docker/A/cpuacct.stat line 1 "user 6195", line 2 "system 773": USER_HZ (100) ticks,
+   * no cpuacct.usage_user/_sys: 6195 * 10000 µs, 773 * 10000 µs. */
+  EXPECT_D(a, ID_A, "ps_cputime", NULL, 61950000, 7730000);
+  /* cpu/docker/A/cpu.stat lines 1-3: nr_periods 769021, nr_throttled 1046,
+   * throttled_time 352597023453 ns = 352597 ms. */
+  EXPECT_D(a, ID_A, "operations", "cfs_periods", 769021);
+  EXPECT_D(a, ID_A, "operations", "cfs_throttled", 1046);
+  EXPECT_D(a, ID_A, "total_time_in_ms", "cfs_throttled", 352597);
+  /* memory/docker/A/memory.usage_in_bytes line 1. */
+  EXPECT_G(a, ID_A, "memory", "usage", 295997440);
+  /* memory.limit_in_bytes 9223372036854771712: unlimited, not dispatched. */
+  EXPECT_ABSENT(a, "memory", "limit");
+  /* memory.stat line 18 total_cache 65101824, line 19 total_rss 230662144, line 23 total_swap 0,
+   * line 26 total_pgfault 91651, line 27 total_pgmajfault 166. */
+  EXPECT_G(a, ID_A, "memory", "anon", 230662144);
+  EXPECT_G(a, ID_A, "memory", "file", 65101824);
+  EXPECT_G(a, ID_A, "memory", "swap", 0);
+  EXPECT_D(a, ID_A, "vmpage_faults", NULL, 91651, 166);
+  /* memory.oom_control has no oom_kill line (pre-4.13 kernel). */
+  EXPECT_ABSENT(a, "total_events", "oom_kill");
+  /* blkio/docker/A/blkio.throttle.io_service_bytes lines 1-2 (7:0 Read 4608 / Write 0), 6-7
+   * (253:0 4608 / 0), 11-12 (253:1 1638912 / 0); blkio.throttle.io_serviced same lines: 2/0,
+   * 2/0, 42/0. Names from proc/partitions: 7:0 loop0, 253:0 dm-0, 253:1 dm-1. */
+  EXPECT_D(a, ID_A, "disk_octets", "loop0", 4608, 0);
+  EXPECT_D(a, ID_A, "disk_ops", "loop0", 2, 0);
+  EXPECT_D(a, ID_A, "disk_octets", "dm-0", 4608, 0);
+  EXPECT_D(a, ID_A, "disk_ops", "dm-0", 2, 0);
+  EXPECT_D(a, ID_A, "disk_octets", "dm-1", 1638912, 0);
+  EXPECT_D(a, ID_A, "disk_ops", "dm-1", 42, 0);
+  EXPECT_ABSENT(a, "disk_octets", "7-0");
+  /* pids/docker/A/pids.current 177; pids.max "max": no pids_max. */
+  EXPECT_G(a, ID_A, "count", "pids", 177);
+  EXPECT_ABSENT(a, "count", "pids_max");
+  /* Pure v1: no PSI at all. */
+  EXPECT_ABSENT(a, "total_time_in_ms", "pressure_cpu_some");
+  EXPECT_ABSENT(a, "total_time_in_ms", "pressure_io_some");
+  /* Load is off (CollectLoad false). */
+  EXPECT_ABSENT(a, "ps_state", "running");
+  EXPECT_ABSENT(a, "load", NULL);
+  /* 1 ps_cputime + 3 cfs + 4 memory + 1 vmpage_faults + 6 disk + 1 pids. */
+  CHECK_INT(mock_count_instance(a), 16);
+
+  /* B: docker/B (newer kernel). */
+  const char *b = "1d3d308a7d48";
+  /* cpuacct/docker/B/cpuacct.usage_user 122669369578486 ns, cpuacct.usage_sys 1990158250587 ns
+   * (line 1 each), preferred over cpuacct.stat. */
+  EXPECT_D(b, ID_B, "ps_cputime", NULL, 122669369578, 1990158250);
+  /* cpu/docker/B/cpu.stat lines 1-3: all 0. */
+  EXPECT_D(b, ID_B, "operations", "cfs_periods", 0);
+  EXPECT_D(b, ID_B, "operations", "cfs_throttled", 0);
+  EXPECT_D(b, ID_B, "total_time_in_ms", "cfs_throttled", 0);
+  /* memory/docker/B: memory.usage_in_bytes 1215860736, memory.limit_in_bytes 2147483648;
+   * memory.stat line 21 total_rss 1119465472, line 20 total_cache 78397440, line 27 total_swap 0,
+   * line 30 total_pgfault 116218146, line 31 total_pgmajfault 0; memory.oom_control line 3
+   * oom_kill 0. */
+  EXPECT_G(b, ID_B, "memory", "usage", 1215860736);
+  EXPECT_G(b, ID_B, "memory", "limit", 2147483648);
+  EXPECT_G(b, ID_B, "memory", "anon", 1119465472);
+  EXPECT_G(b, ID_B, "memory", "file", 78397440);
+  EXPECT_G(b, ID_B, "memory", "swap", 0);
+  EXPECT_D(b, ID_B, "vmpage_faults", NULL, 116218146, 0);
+  EXPECT_D(b, ID_B, "total_events", "oom_kill", 0);
+  /* blkio/docker/B/blkio.throttle.io_service_bytes_recursive lines 1-2 (259:0 Read 3448832,
+   * Write 25203200), io_serviced_recursive lines 1-2 (59, 5048); 259:0 = nvme0n1. */
+  EXPECT_D(b, ID_B, "disk_octets", "nvme0n1", 3448832, 25203200);
+  EXPECT_D(b, ID_B, "disk_ops", "nvme0n1", 59, 5048);
+  /* pids/docker/B/pids.current 177, pids.max "max". */
+  EXPECT_G(b, ID_B, "count", "pids", 177);
+  EXPECT_ABSENT(b, "count", "pids_max");
+  /* 1 + 3 + 5 memory + 1 + 1 oom + 2 disk + 1 pids. */
+  CHECK_INT(mock_count_instance(b), 14);
+  CHECK_INT(mock_dispatched_num, 30);
+
+  /* A second interval dispatches the same (nothing changed on disk). */
+  read_round("v1-docker-cgroupfs again");
+  CHECK_INT(mock_count_instance(a), 16);
+  CHECK_INT(mock_count_instance(b), 14);
+  EXPECT_D(a, ID_A, "ps_cputime", NULL, 61950000, 7730000);
+  stop();
+}
+
+static void test_v1_docker_systemd(void) {
+  char tree[PATH_MAX];
+  tree_dir(tree, sizeof(tree), "v1-docker-systemd");
+  setup_t s = {.tree = tree, .docker_root = true};
+  CHECK_INT(start(&s, NULL), 0);
+  /* system.slice/docker.service (a sibling with cpu files) is not a container. */
+  const char *ids[] = {ID_N};
+  const char *names[] = {"custom-nginx-t2"}; /* config.v2.json "Name":"/custom-nginx-t2" */
+  mock_reset_records();
+  DISCOVERY_ROUND(ids, names, 1);
+  CHECK(find_read("container/docker.service") == NULL);
+  read_round("v1-docker-systemd");
+
+  const char *n = "custom-nginx-t2";
+  /* cpuacct/system.slice/docker-N.scope/cpuacct.usage_user 122669369578486 ns,
+   * cpuacct.usage_sys 1990158250587 ns. */
+  EXPECT_D(n, ID_N, "ps_cputime", NULL, 122669369578, 1990158250);
+  /* cpu/.../cpu.stat lines 1-3: 0 0 0. */
+  EXPECT_D(n, ID_N, "operations", "cfs_periods", 0);
+  EXPECT_D(n, ID_N, "operations", "cfs_throttled", 0);
+  EXPECT_D(n, ID_N, "total_time_in_ms", "cfs_throttled", 0);
+  /* memory/...: memory.usage_in_bytes 1215860736, memory.limit_in_bytes 2147483648, memory.stat
+   * line 21 total_rss 1119465472, line 20 total_cache 78397440, line 27 total_swap 0, lines 30-31
+   * total_pgfault 116218146 / total_pgmajfault 0, memory.oom_control line 3 oom_kill 0. */
+  EXPECT_G(n, ID_N, "memory", "usage", 1215860736);
+  EXPECT_G(n, ID_N, "memory", "limit", 2147483648);
+  EXPECT_G(n, ID_N, "memory", "anon", 1119465472);
+  EXPECT_G(n, ID_N, "memory", "file", 78397440);
+  EXPECT_G(n, ID_N, "memory", "swap", 0);
+  EXPECT_D(n, ID_N, "vmpage_faults", NULL, 116218146, 0);
+  EXPECT_D(n, ID_N, "total_events", "oom_kill", 0);
+  /* blkio/.../blkio.throttle.io_service_bytes_recursive lines 1-2, io_serviced_recursive lines
+   * 1-2; 259:0 = nvme0n1 in proc/partitions line 3. */
+  EXPECT_D(n, ID_N, "disk_octets", "nvme0n1", 3448832, 25203200);
+  EXPECT_D(n, ID_N, "disk_ops", "nvme0n1", 59, 5048);
+  /* pids/.../pids.current 177, pids.max "max". */
+  EXPECT_G(n, ID_N, "count", "pids", 177);
+  EXPECT_ABSENT(n, "count", "pids_max");
+  EXPECT_ABSENT(n, "total_time_in_ms", "pressure_cpu_some");
+  CHECK_INT(mock_count_instance(n), 14);
+  CHECK_INT(mock_dispatched_num, 14);
+  stop();
+}
+
+static void test_v2_kubepods(void) {
+  char tree[PATH_MAX];
+  tree_dir(tree, sizeof(tree), "v2-kubepods");
+  /* Load through the /proc fallback: cgroupstats answers an error for a fixture directory. */
+  setup_t s = {.tree = tree, .k8s_log_dir = true, .collect_load = true, .all_states = true};
+  CHECK_INT(start(&s, NULL), 0);
+  /* B's name from the kubelet log file K8S_LOG_B (NAMESPACE_POD_CONTAINER);
+   * C (docker-C.scope, DockerRoot absent, no log file) gets its short id. The pod slices
+   * kubepods-*-pod<uid>.slice are not containers. */
+  const char *ids[] = {ID_B, ID_C};
+  const char *names[] = {"web_frontend-5f7c9_nginx", "73051af27110"};
+  mock_reset_records();
+  DISCOVERY_ROUND(ids, names, 2);
+  CHECK_INT(mock_active_reads(), 3);
+  read_round("v2-kubepods");
+  CHECK_INT(count_substr(mock_log_text, "task states on the cgroup v2 hierarchy come from "
+                                        "/proc (cgroup.threads + /proc/TID/stat)"),
+            1);
+
+  const char *b = "web_frontend-5f7c9_nginx";
+  /* .../cri-containerd-B.scope/cpu.stat line 2 user_usec 2915072455, line 3 system_usec
+   * 696275063, lines 5-7 nr_periods 0, nr_throttled 0, throttled_usec 0. */
+  EXPECT_D(b, ID_B, "ps_cputime", NULL, 2915072455, 696275063);
+  EXPECT_D(b, ID_B, "operations", "cfs_periods", 0);
+  EXPECT_D(b, ID_B, "operations", "cfs_throttled", 0);
+  EXPECT_D(b, ID_B, "total_time_in_ms", "cfs_throttled", 0);
+  /* memory.current 10498404352; memory.max "max": no limit; memory.stat line 1 anon 1411100672,
+   * line 2 file 8621432832, line 43 pgfault 47908511, line 44 pgmajfault 14299;
+   * memory.swap.current 17715200; memory.events line 5 oom_kill 0. */
+  EXPECT_G(b, ID_B, "memory", "usage", 10498404352);
+  EXPECT_ABSENT(b, "memory", "limit");
+  EXPECT_G(b, ID_B, "memory", "anon", 1411100672);
+  EXPECT_G(b, ID_B, "memory", "file", 8621432832);
+  EXPECT_G(b, ID_B, "memory", "swap", 17715200);
+  EXPECT_D(b, ID_B, "vmpage_faults", NULL, 47908511, 14299);
+  EXPECT_D(b, ID_B, "total_events", "oom_kill", 0);
+  /* io.stat line 1: 253:0 (dm-0) rbytes=45931053056 wbytes=211814596608 rios=1078394
+   * wios=21426614; line 2: 259:0 (nvme0n1) rbytes=48963873792 wbytes=217588278272 rios=1315370
+   * wios=15358572; line 3: idle 7:7 ... 7:0, not dispatched. */
+  EXPECT_D(b, ID_B, "disk_octets", "dm-0", 45931053056, 211814596608);
+  EXPECT_D(b, ID_B, "disk_ops", "dm-0", 1078394, 21426614);
+  EXPECT_D(b, ID_B, "disk_octets", "nvme0n1", 48963873792, 217588278272);
+  EXPECT_D(b, ID_B, "disk_ops", "nvme0n1", 1315370, 15358572);
+  EXPECT_ABSENT(b, "disk_octets", "loop0");
+  EXPECT_ABSENT(b, "disk_octets", "loop7");
+  /* pids.current 148; pids.max "max". */
+  EXPECT_G(b, ID_B, "count", "pids", 148);
+  EXPECT_ABSENT(b, "count", "pids_max");
+  /* cpu.pressure total=115056064 / full total=29254180 µs; memory.pressure 1736583 / 1677369;
+   * io.pressure 10748370 / 7726267; in ms, truncated. irq.pressure is not collected. */
+  EXPECT_D(b, ID_B, "total_time_in_ms", "pressure_cpu_some", 115056);
+  EXPECT_D(b, ID_B, "total_time_in_ms", "pressure_cpu_full", 29254);
+  EXPECT_D(b, ID_B, "total_time_in_ms", "pressure_memory_some", 1736);
+  EXPECT_D(b, ID_B, "total_time_in_ms", "pressure_memory_full", 1677);
+  EXPECT_D(b, ID_B, "total_time_in_ms", "pressure_io_some", 10748);
+  EXPECT_D(b, ID_B, "total_time_in_ms", "pressure_io_full", 7726);
+  EXPECT_ABSENT(b, "total_time_in_ms", "pressure_irq_full");
+  /* cgroup.threads (hand-written) lists 2233801 2233873 2233946 2233993 2234008 2235344;
+   * proc/TID/stat: R, S, D, "(sh) D (x) Z" = Z (state after the last ')', not counted), none
+   * (exited, skipped), T. */
+  EXPECT_G(b, ID_B, "ps_state", "running", 1);
+  EXPECT_G(b, ID_B, "ps_state", "blocked", 1);
+  EXPECT_G(b, ID_B, "ps_state", "sleeping", 1);
+  EXPECT_G(b, ID_B, "ps_state", "stopped", 1);
+  EXPECT_G(b, ID_B, "ps_state", "iowait", 0); /* procstate has no iowait */
+  const mock_dispatch_t *load = mock_find(b, "load", "");
+  CHECK(load != NULL && load->values_len == 3);
+  if (load) {
+    /* 2 active tasks, first sample a moment after discovery: 0 < 15min < 5min < 1min < 2. */
+    CHECK(load->values[0].gauge > 0.0 && load->values[0].gauge < 2.0);
+    CHECK(load->values[1].gauge > 0.0 && load->values[1].gauge < load->values[0].gauge);
+    CHECK(load->values[2].gauge > 0.0 && load->values[2].gauge < load->values[1].gauge);
+    CHECK_STR(load->meta_container_id, ID_B);
+  }
+  CHECK_INT(count_lists(b, "load", NULL), 1);
+  /* 1 + 3 + 4 memory + 1 + 1 + 4 disk + 1 pids + 6 PSI + 5 ps_state + 1 load. */
+  CHECK_INT(mock_count_instance(b), 27);
+
+  const char *c = "73051af27110";
+  /* .../docker-C.scope/cpu.stat line 2 user_usec 3160014031, line 3 system_usec 635667223,
+   * lines 4-6 nr_periods 809036, nr_throttled 76, throttled_usec 363166 = 363 ms. */
+  EXPECT_D(c, ID_C, "ps_cputime", NULL, 3160014031, 635667223);
+  EXPECT_D(c, ID_C, "operations", "cfs_periods", 809036);
+  EXPECT_D(c, ID_C, "operations", "cfs_throttled", 76);
+  EXPECT_D(c, ID_C, "total_time_in_ms", "cfs_throttled", 363);
+  /* memory.current 48648192; memory.max "max"; memory.stat line 1 anon 44892160, line 2 file
+   * 1044480, line 30 pgfault 29601375, line 31 pgmajfault 0; no memory.swap.current, no
+   * memory.events. */
+  EXPECT_G(c, ID_C, "memory", "usage", 48648192);
+  EXPECT_ABSENT(c, "memory", "limit");
+  EXPECT_G(c, ID_C, "memory", "anon", 44892160);
+  EXPECT_G(c, ID_C, "memory", "file", 1044480);
+  EXPECT_ABSENT(c, "memory", "swap");
+  EXPECT_D(c, ID_C, "vmpage_faults", NULL, 29601375, 0);
+  EXPECT_ABSENT(c, "total_events", "oom_kill");
+  /* io.stat line 1: 252:0 (vda) rbytes=11 wbytes=630538240 rios=22 wios=57111; line 2: 253:0
+   * (dm-0) rbytes=33 wbytes=630538241 rios=44 wios=57056. */
+  EXPECT_D(c, ID_C, "disk_octets", "vda", 11, 630538240);
+  EXPECT_D(c, ID_C, "disk_ops", "vda", 22, 57111);
+  EXPECT_D(c, ID_C, "disk_octets", "dm-0", 33, 630538241);
+  EXPECT_D(c, ID_C, "disk_ops", "dm-0", 44, 57056);
+  /* No pids files. */
+  EXPECT_ABSENT(c, "count", "pids");
+  EXPECT_ABSENT(c, "count", "pids_max");
+  /* cpu.pressure 465907442 / 463529433 µs, memory.pressure 6937313991 / 6934649214,
+   * io.pressure 17657662684 / 17636951020. */
+  EXPECT_D(c, ID_C, "total_time_in_ms", "pressure_cpu_some", 465907);
+  EXPECT_D(c, ID_C, "total_time_in_ms", "pressure_cpu_full", 463529);
+  EXPECT_D(c, ID_C, "total_time_in_ms", "pressure_memory_some", 6937313);
+  EXPECT_D(c, ID_C, "total_time_in_ms", "pressure_memory_full", 6934649);
+  EXPECT_D(c, ID_C, "total_time_in_ms", "pressure_io_some", 17657662);
+  EXPECT_D(c, ID_C, "total_time_in_ms", "pressure_io_full", 17636951);
+  /* cgroup.threads (hand-written) 2240001 2240002: proc/TID/stat S and S. */
+  EXPECT_G(c, ID_C, "ps_state", "running", 0);
+  EXPECT_G(c, ID_C, "ps_state", "blocked", 0);
+  EXPECT_G(c, ID_C, "ps_state", "sleeping", 2);
+  EXPECT_G(c, ID_C, "ps_state", "stopped", 0);
+  EXPECT_G(c, ID_C, "ps_state", "iowait", 0);
+  EXPECT_G(c, ID_C, "load", NULL, 0, 0, 0); /* no active task: stays 0 */
+  /* 1 + 3 + 3 memory + 1 + 4 disk + 6 PSI + 5 ps_state + 1 load. */
+  CHECK_INT(mock_count_instance(c), 24);
+  CHECK_INT(mock_dispatched_num, 51);
+  stop();
+}
+
+static void test_hybrid(void) {
+  char tree[PATH_MAX];
+  tree_dir(tree, sizeof(tree), "hybrid");
+  setup_t s = {.tree = tree};
+  CHECK_INT(start(&s, NULL), 0);
+  CHECK_INT(count_substr(mock_log_text, "pressure (PSI) values are not collected"), 0);
+  const char *ids[] = {ID_H};
+  const char *names[] = {"ba7b10d15d16"};
+  mock_reset_records();
+  DISCOVERY_ROUND(ids, names, 1);
+  read_round("hybrid");
+
+  const char *h = "ba7b10d15d16";
+  /* cpuacct/system.slice/docker-H.scope/cpuacct.usage_user 122669369578486 ns,
+   * cpuacct.usage_sys 1990158250587 ns (the v1 hierarchy, not unified/.../cpu.stat). */
+  EXPECT_D(h, ID_H, "ps_cputime", NULL, 122669369578, 1990158250);
+  /* cpu/.../cpu.stat lines 1-3: 0 0 0. */
+  EXPECT_D(h, ID_H, "operations", "cfs_periods", 0);
+  EXPECT_D(h, ID_H, "operations", "cfs_throttled", 0);
+  EXPECT_D(h, ID_H, "total_time_in_ms", "cfs_throttled", 0);
+  /* memory/...: memory.usage_in_bytes 9039872; memory.limit_in_bytes 9223372036854771712
+   * (unlimited); memory.stat line 19 total_rss 8404992, line 18 total_cache 0, no swap key (swap
+   * accounting off), lines 26-27 total_pgfault 3267 / total_pgmajfault 0; memory.oom_control
+   * line 3 oom_kill 0. */
+  EXPECT_G(h, ID_H, "memory", "usage", 9039872);
+  EXPECT_ABSENT(h, "memory", "limit");
+  EXPECT_G(h, ID_H, "memory", "anon", 8404992);
+  EXPECT_G(h, ID_H, "memory", "file", 0);
+  EXPECT_ABSENT(h, "memory", "swap");
+  EXPECT_D(h, ID_H, "vmpage_faults", NULL, 3267, 0);
+  EXPECT_D(h, ID_H, "total_events", "oom_kill", 0);
+  /* blkio/.../blkio.throttle.io_service_bytes lines 1-2 (8:0 Read 8192, Write 0),
+   * blkio.throttle.io_serviced lines 1-2 (2, 0); 8:0 = sda. */
+  EXPECT_D(h, ID_H, "disk_octets", "sda", 8192, 0);
+  EXPECT_D(h, ID_H, "disk_ops", "sda", 2, 0);
+  /* pids/.../pids.current 177, pids.max "max". */
+  EXPECT_G(h, ID_H, "count", "pids", 177);
+  EXPECT_ABSENT(h, "count", "pids_max");
+  /* unified/system.slice/docker-H.scope: cpu.pressure "some ... total=2798967170" only (no full
+   * line); io.pressure 105680790 / 103282599; memory.pressure 0 / 0. */
+  EXPECT_D(h, ID_H, "total_time_in_ms", "pressure_cpu_some", 2798967);
+  EXPECT_ABSENT(h, "total_time_in_ms", "pressure_cpu_full");
+  EXPECT_D(h, ID_H, "total_time_in_ms", "pressure_memory_some", 0);
+  EXPECT_D(h, ID_H, "total_time_in_ms", "pressure_memory_full", 0);
+  EXPECT_D(h, ID_H, "total_time_in_ms", "pressure_io_some", 105680);
+  EXPECT_D(h, ID_H, "total_time_in_ms", "pressure_io_full", 103282);
+  /* 1 + 3 + 3 memory + 1 + 1 + 2 disk + 1 pids + 5 PSI. */
+  CHECK_INT(mock_count_instance(h), 17);
+  CHECK_INT(mock_dispatched_num, 17);
+  stop();
+}
+
+static void test_podman(void) {
+  char tree[PATH_MAX];
+  tree_dir(tree, sizeof(tree), "podman");
+  setup_t s = {.tree = tree, .podman_json = true, .collect_load = true};
+  CHECK_INT(start(&s, NULL), 0);
+  /* libpod-conmon-P.scope is not a container, libpod-P.scope/container is part of P. */
+  const char *ids[] = {ID_P};
+  const char *names[] = {"web-podman"}; /* containers.json "names":["web-podman"] */
+  mock_reset_records();
+  DISCOVERY_ROUND(ids, names, 1);
+  read_round("podman");
+
+  const char *p = "web-podman";
+  /* machine.slice/libpod-P.scope/cpu.stat line 2 user_usec 2915072455, line 3 system_usec
+   * 696275063, lines 5-7 zeros. */
+  EXPECT_D(p, ID_P, "ps_cputime", NULL, 2915072455, 696275063);
+  EXPECT_D(p, ID_P, "operations", "cfs_periods", 0);
+  EXPECT_D(p, ID_P, "operations", "cfs_throttled", 0);
+  EXPECT_D(p, ID_P, "total_time_in_ms", "cfs_throttled", 0);
+  /* memory.current 10498404352, memory.max "max", memory.stat lines 1-2 anon 1411100672 file
+   * 8621432832, lines 43-44 pgfault 47908511 pgmajfault 14299, memory.swap.current 17715200,
+   * memory.events line 5 oom_kill 0. */
+  EXPECT_G(p, ID_P, "memory", "usage", 10498404352);
+  EXPECT_ABSENT(p, "memory", "limit");
+  EXPECT_G(p, ID_P, "memory", "anon", 1411100672);
+  EXPECT_G(p, ID_P, "memory", "file", 8621432832);
+  EXPECT_G(p, ID_P, "memory", "swap", 17715200);
+  EXPECT_D(p, ID_P, "vmpage_faults", NULL, 47908511, 14299);
+  EXPECT_D(p, ID_P, "total_events", "oom_kill", 0);
+  /* No io.stat: no disk lists. */
+  EXPECT_ABSENT(p, "disk_octets", "vda");
+  EXPECT_ABSENT(p, "disk_ops", "vda");
+  /* pids.current 148, pids.max "max". */
+  EXPECT_G(p, ID_P, "count", "pids", 148);
+  EXPECT_ABSENT(p, "count", "pids_max");
+  /* cpu.pressure 115056064 / 29254180, memory.pressure 1736583 / 1677369, io.pressure 10748370 /
+   * 7726267 µs. */
+  EXPECT_D(p, ID_P, "total_time_in_ms", "pressure_cpu_some", 115056);
+  EXPECT_D(p, ID_P, "total_time_in_ms", "pressure_cpu_full", 29254);
+  EXPECT_D(p, ID_P, "total_time_in_ms", "pressure_memory_some", 1736);
+  EXPECT_D(p, ID_P, "total_time_in_ms", "pressure_memory_full", 1677);
+  EXPECT_D(p, ID_P, "total_time_in_ms", "pressure_io_some", 10748);
+  EXPECT_D(p, ID_P, "total_time_in_ms", "pressure_io_full", 7726);
+  /* Task states summed over the subtree: libpod-P.scope/cgroup.threads is empty, its child
+   * container/cgroup.threads lists 3100001 (proc/3100001/stat R), 3100002 (the per-thread
+   * proc/3100002/task/3100002/stat R wins over proc/3100002/stat S), 3100003 (D), 3100004 (S).
+   * Default set: running and blocked only. */
+  EXPECT_G(p, ID_P, "ps_state", "running", 2);
+  EXPECT_G(p, ID_P, "ps_state", "blocked", 1);
+  EXPECT_ABSENT(p, "ps_state", "sleeping");
+  EXPECT_ABSENT(p, "ps_state", "stopped");
+  EXPECT_ABSENT(p, "ps_state", "iowait");
+  const mock_dispatch_t *load = mock_find(p, "load", "");
+  CHECK(load != NULL && load->values_len == 3);
+  if (load)
+    CHECK(load->values[0].gauge > 0.0 && load->values[0].gauge < 3.0 &&
+          load->values[2].gauge < load->values[0].gauge);
+  /* 1 + 3 + 4 memory + 1 + 1 + 1 pids + 6 PSI + 2 ps_state + 1 load. */
+  CHECK_INT(mock_count_instance(p), 20);
+  CHECK_INT(mock_dispatched_num, 20);
+  stop();
+}
+
+static void test_lxc(void) {
+  char tree[PATH_MAX];
+  tree_dir(tree, sizeof(tree), "lxc");
+  setup_t s = {.tree = tree};
+  CHECK_INT(start(&s, NULL), 0);
+  /* lxc.monitor.web1 and lxc.payload.web1/system.slice/foo.service are not containers. */
+  const char *ids[] = {"web1"};
+  const char *names[] = {"web1"};
+  mock_reset_records();
+  DISCOVERY_ROUND(ids, names, 1);
+  CHECK(find_read("container/foo.service") == NULL);
+  read_round("lxc");
+
+  const char *w = "web1";
+  /* lxc.payload.web1/cpu.stat line 2 user_usec 512367519674, line 3 system_usec 225806327701,
+   * lines 4-6 zeros. */
+  EXPECT_D(w, "web1", "ps_cputime", NULL, 512367519674, 225806327701);
+  EXPECT_D(w, "web1", "operations", "cfs_periods", 0);
+  EXPECT_D(w, "web1", "operations", "cfs_throttled", 0);
+  EXPECT_D(w, "web1", "total_time_in_ms", "cfs_throttled", 0);
+  /* memory.current 11583053824, memory.max "max", memory.stat line 1 anon 3531862016, line 2 file
+   * 7489388544, line 30 pgfault 24359248243, line 31 pgmajfault 5713, memory.swap.current 0,
+   * memory.events line 5 oom_kill 0. */
+  EXPECT_G(w, "web1", "memory", "usage", 11583053824);
+  EXPECT_ABSENT(w, "memory", "limit");
+  EXPECT_G(w, "web1", "memory", "anon", 3531862016);
+  EXPECT_G(w, "web1", "memory", "file", 7489388544);
+  EXPECT_G(w, "web1", "memory", "swap", 0);
+  EXPECT_D(w, "web1", "vmpage_faults", NULL, 24359248243, 5713);
+  EXPECT_D(w, "web1", "total_events", "oom_kill", 0);
+  /* io.stat line 1 252:0 (zram0) 4096/4096, rios=1 wios=1; line 2 8:0 (sda)
+   * 14598439936/613809529856, 151279/47321130; line 3 253:0 (dm-0) 14590931456/613804409344,
+   * 150746/44621629. */
+  EXPECT_D(w, "web1", "disk_octets", "zram0", 4096, 4096);
+  EXPECT_D(w, "web1", "disk_ops", "zram0", 1, 1);
+  EXPECT_D(w, "web1", "disk_octets", "sda", 14598439936, 613809529856);
+  EXPECT_D(w, "web1", "disk_ops", "sda", 151279, 47321130);
+  EXPECT_D(w, "web1", "disk_octets", "dm-0", 14590931456, 613804409344);
+  EXPECT_D(w, "web1", "disk_ops", "dm-0", 150746, 44621629);
+  /* No pids files. */
+  EXPECT_ABSENT(w, "count", "pids");
+  /* cpu.pressure "some ... total=2798967170" only; memory.pressure 0 / 0; io.pressure 105680790 /
+   * 103282599. */
+  EXPECT_D(w, "web1", "total_time_in_ms", "pressure_cpu_some", 2798967);
+  EXPECT_ABSENT(w, "total_time_in_ms", "pressure_cpu_full");
+  EXPECT_D(w, "web1", "total_time_in_ms", "pressure_memory_some", 0);
+  EXPECT_D(w, "web1", "total_time_in_ms", "pressure_memory_full", 0);
+  EXPECT_D(w, "web1", "total_time_in_ms", "pressure_io_some", 105680);
+  EXPECT_D(w, "web1", "total_time_in_ms", "pressure_io_full", 103282);
+  /* 1 + 3 + 4 memory + 1 + 1 + 6 disk + 5 PSI. */
+  CHECK_INT(mock_count_instance(w), 21);
+  CHECK_INT(mock_dispatched_num, 21);
+  stop();
+}
+
+/* ---- configuration errors ---- */
+
+static void expect_bad_config(int line, const char *key, const char *value, bool as_bool,
+                              const char *log_needle) {
+  mock_reset_records();
+  module_register();
+  oconfig_item_t *ci = mock_config_new("Plugin");
+  mock_config_add_bool(ci, "CollectNetwork", false);
+  if (as_bool)
+    mock_config_add_bool(ci, key, true);
+  else
+    mock_config_add_string(ci, key, value);
+  int status = mock_config_cb(ci);
+  mock_config_free(ci);
+  test_checks += 3;
+  if (status == 0)
+    fail_at(line, "config %s \"%s\" accepted%s", key, value ? value : "true", "");
+  if (mock_errors_logged == 0 || count_level("ERROR ") == 0)
+    fail_at(line, "config %s: no ERROR logged%s%s", key, "", "");
+  if (strstr(mock_log_text, log_needle) == NULL)
+    fail_at(line, "config %s: log lacks \"%s\"%s", key, log_needle, "");
+  if (getenv("TEST_CONTAINER_DUMP"))
+    printf("--- config %s:\n%s", key, mock_log_text);
+  CHECK_INT(mock_active_reads(), 0);
+  stop();
+}
+
+static void test_bad_config(void) {
+  expect_bad_config(__LINE__, "CgroupRut", "/sys/fs/cgroup", false,
+                    "ERROR container plugin: unknown config key \"CgroupRut\"");
+  /* A string where a boolean is required. */
+  expect_bad_config(__LINE__, "CollectCPU", "yes", false, "\"CollectCPU\"");
+  expect_bad_config(__LINE__, "CgroupRoot", "sys/fs/cgroup", false,
+                    "ERROR container plugin: CgroupRoot \"sys/fs/cgroup\": an absolute path is "
+                    "required");
+  expect_bad_config(__LINE__, "ProcRoot", "proc", false, "ProcRoot \"proc\"");
+  expect_bad_config(__LINE__, "Container", "/[/", false,
+                    "ERROR container plugin: Container \"/[/\"");
+  /* A boolean where a string is required. */
+  expect_bad_config(__LINE__, "DockerRoot", NULL, true, "DockerRoot");
+
+  /* A good config after the bad ones: the defaults came back (nothing leaked from above). */
+  char tree[PATH_MAX];
+  tree_dir(tree, sizeof(tree), "lxc");
+  setup_t s = {.tree = tree};
+  int cs = -1;
+  CHECK_INT(start(&s, &cs), 0);
+  CHECK_INT(cs, 0);
+  CHECK_INT(mock_errors_logged, 0);
+  stop();
+}
+
+static void test_missing_root(void) {
+  char tree[PATH_MAX], root[PATH_MAX + 32];
+  tree_dir(tree, sizeof(tree), "lxc");
+  snprintf(root, sizeof(root), "%s/no/such/cgroup", tree);
+  setup_t s = {.tree = tree, .cgroup_root = root};
+  int cs = -1;
+  CHECK(start(&s, &cs) != 0);
+  CHECK_INT(cs, 0); /* config accepts it: the path is absolute */
+  CHECK(count_level("ERROR ") >= 1);
+  char needle[PATH_MAX + 160];
+  snprintf(needle, sizeof(needle), "ERROR container plugin: CgroupRoot %s cannot be read: %s", root,
+           strerror(ENOENT));
+  CHECK(strstr(mock_log_text, needle) != NULL);
+  if (!strstr(mock_log_text, needle))
+    fprintf(stderr, "log:\n%s", mock_log_text);
+  CHECK_INT(mock_active_reads(), 0); /* no discovery callback */
+  stop();
+
+  /* A directory that holds no hierarchy at all (the tree's proc dir). */
+  snprintf(root, sizeof(root), "%s/proc", tree);
+  s.cgroup_root = root;
+  CHECK(start(&s, NULL) != 0);
+  CHECK(strstr(mock_log_text, "holds no cgroup hierarchy") != NULL);
+  CHECK_INT(mock_active_reads(), 0);
+  stop();
+}
+
+/* ---- Container / IgnoreSelected ---- */
+
+static void test_select(void) {
+  char tree[PATH_MAX];
+  tree_dir(tree, sizeof(tree), "v2-kubepods");
+  /* Names: web_frontend-5f7c9_nginx (B) and 73051af27110 (C). */
+  setup_t s = {.tree = tree, .k8s_log_dir = true, .select = "/^web/"};
+  CHECK_INT(start(&s, NULL), 0);
+  const char *only_b[] = {ID_B};
+  mock_reset_records();
+  CHECK_INT(mock_run_reads(), 0);
+  expect_reads(__LINE__, only_b, 1);
+  CHECK_INT(mock_notifications_num, 1);
+  CHECK_INT(count_notifications("web_frontend-5f7c9_nginx", "container appeared:"), 1);
+  mock_reset_records();
+  CHECK_INT(mock_run_reads(), 0);
+  expect_reads(__LINE__, only_b, 1); /* decided again each discovery: still only B */
+  CHECK_INT(mock_count_instance("web_frontend-5f7c9_nginx"), 21); /* no load: 27 - 6 */
+  CHECK_INT(mock_count_instance("73051af27110"), 0);
+  CHECK_INT(mock_dispatched_num, 21);
+  stop();
+
+  s.ignore_selected = true;
+  CHECK_INT(start(&s, NULL), 0);
+  const char *only_c[] = {ID_C};
+  mock_reset_records();
+  CHECK_INT(mock_run_reads(), 0);
+  expect_reads(__LINE__, only_c, 1);
+  mock_reset_records();
+  CHECK_INT(mock_run_reads(), 0);
+  expect_reads(__LINE__, only_c, 1);
+  CHECK_INT(mock_count_instance("73051af27110"), 18);
+  CHECK_INT(mock_count_instance("web_frontend-5f7c9_nginx"), 0);
+  CHECK_INT(mock_dispatched_num, 18);
+  stop();
+
+  /* A literal name. */
+  s.select = "73051af27110";
+  s.ignore_selected = false;
+  CHECK_INT(start(&s, NULL), 0);
+  mock_run_reads();
+  expect_reads(__LINE__, only_c, 1);
+  stop();
+}
+
+/* ---- a container that vanishes, a malformed file ---- */
+
+static int copy_tree(const char *tree, char *dst, size_t n) {
+  snprintf(dst, n, "%s/%s", tmp_base, tree);
+  char cmd[3 * PATH_MAX];
+  snprintf(cmd, sizeof(cmd), "rm -rf '%s' && cp -a '%s/%s' '%s'", dst, fixture_dir(), tree, dst);
+  return system(cmd);
+}
+
+static int remove_path(const char *base, const char *sub) {
+  char cmd[3 * PATH_MAX];
+  snprintf(cmd, sizeof(cmd), "rm -rf '%s/%s'", base, sub);
+  return system(cmd);
+}
+
+static void test_vanished(void) {
+  char tree[PATH_MAX];
+  CHECK_INT(copy_tree("v1-docker-cgroupfs", tree, sizeof(tree)), 0);
+  setup_t s = {.tree = tree};
+  CHECK_INT(start(&s, NULL), 0);
+  const char *ids[] = {ID_A, ID_B};
+  const char *names[] = {"b29faf21b7ef", "1d3d308a7d48"};
+  mock_reset_records();
+  DISCOVERY_ROUND(ids, names, 2);
+  const mock_read_t *ra = find_read("container/" ID_A);
+  CHECK(ra != NULL);
+  if (!ra) {
+    stop();
+    return;
+  }
+  user_data_t ud = ra->ud;
+
+  /* Gone from one hierarchy only (removal in progress): the rest is still read, quietly. */
+  CHECK_INT(remove_path(tree, "sys/fs/cgroup/memory/docker/" ID_A), 0);
+  mock_reset_records();
+  CHECK_INT(ra->callback(&ud), 0);
+  CHECK_INT(mock_errors_logged, 0);
+  CHECK_INT(count_level("WARNING "), 0);
+  EXPECT_D("b29faf21b7ef", ID_A, "ps_cputime", NULL, 61950000, 7730000);
+  EXPECT_ABSENT("b29faf21b7ef", "memory", "usage");
+  CHECK_INT(mock_count_instance("b29faf21b7ef"), 11); /* 16 - 5 memory lists */
+
+  /* Gone everywhere between discovery and read: the callback returns 0 with nothing said. */
+  const char *ctrl[] = {"cpu", "cpuacct", "blkio", "pids"};
+  for (size_t i = 0; i < 4; i++) {
+    char sub[PATH_MAX];
+    snprintf(sub, sizeof(sub), "sys/fs/cgroup/%s/docker/%s", ctrl[i], ID_A);
+    CHECK_INT(remove_path(tree, sub), 0);
+  }
+  mock_reset_records();
+  CHECK_INT(ra->callback(&ud), 0);
+  CHECK_INT(mock_dispatched_num, 0);
+  CHECK_INT(mock_errors_logged, 0);
+  CHECK_INT(count_level("WARNING "), 0);
+  CHECK(mock_log_text[0] == '\0' || strstr(mock_log_text, "ERROR") == NULL);
+
+  /* The next interval: discovery unregisters it (OKAY "container disappeared"), B goes on. */
+  mock_reset_records();
+  CHECK_INT(mock_run_reads(), 0);
+  CHECK(find_read("container/" ID_A) == NULL);
+  const char *left[] = {ID_B};
+  expect_reads(__LINE__, left, 1);
+  CHECK_INT(mock_notifications_num, 1);
+  CHECK_INT(count_notifications("b29faf21b7ef", "container disappeared:"), 1);
+  CHECK(strstr(mock_notifications[0].message, ID_A) != NULL);
+  CHECK_INT(mock_count_instance("b29faf21b7ef"), 0);
+  CHECK_INT(mock_count_instance("1d3d308a7d48"), 14);
+  CHECK_INT(mock_errors_logged, 0);
+  CHECK_INT(count_level("WARNING "), 0);
+
+  /* And it stays gone, said once. */
+  mock_reset_records();
+  CHECK_INT(mock_run_reads(), 0);
+  CHECK_INT(mock_notifications_num, 0);
+  expect_reads(__LINE__, left, 1);
+  stop();
+}
+
+static void test_malformed(void) {
+  char tree[PATH_MAX];
+  CHECK_INT(copy_tree("podman", tree, sizeof(tree)), 0);
+  char path[PATH_MAX + 160];
+  snprintf(path, sizeof(path), "%s/sys/fs/cgroup/machine.slice/libpod-%s.scope/memory.stat", tree,
+           ID_P);
+  FILE *f = fopen(path, "w");
+  CHECK(f != NULL);
+  if (f) {
+    fputs("this is not a memory.stat file\nanon lots\nfile 12\n", f);
+    fclose(f);
+  }
+  setup_t s = {.tree = tree, .podman_json = true};
+  CHECK_INT(start(&s, NULL), 0);
+  mock_reset_records();
+  CHECK_INT(mock_run_reads(), 0);
+  mock_reset_records();
+  CHECK_INT(mock_run_reads(), 0);
+  dump("malformed memory.stat");
+  CHECK_INT(mock_errors_logged, 0);
+  CHECK_INT(count_level("WARNING "), 1);
+  CHECK(strstr(mock_log_text, "WARNING container plugin: container web-podman: cannot use "
+                              "machine.slice/libpod-" ID_P ".scope/memory.stat") != NULL);
+  if (count_level("WARNING ") != 1)
+    fprintf(stderr, "log:\n%s", mock_log_text);
+  const char *p = "web-podman";
+  /* The file's values are dropped... */
+  EXPECT_ABSENT(p, "memory", "anon");
+  EXPECT_ABSENT(p, "memory", "file");
+  EXPECT_ABSENT(p, "vmpage_faults", NULL);
+  /* ...the others still come (same numbers as test_podman). */
+  EXPECT_D(p, ID_P, "ps_cputime", NULL, 2915072455, 696275063);
+  EXPECT_G(p, ID_P, "count", "pids", 148);
+  EXPECT_G(p, ID_P, "memory", "usage", 10498404352);
+  EXPECT_G(p, ID_P, "memory", "swap", 17715200);
+  EXPECT_D(p, ID_P, "total_events", "oom_kill", 0);
+  EXPECT_D(p, ID_P, "total_time_in_ms", "pressure_io_full", 7726);
+  CHECK_INT(mock_count_instance(p), 14); /* 17 without load, minus anon, file, vmpage_faults */
+
+  /* Said once: not again on the next interval. */
+  mock_reset_records();
+  CHECK_INT(mock_run_reads(), 0);
+  CHECK_INT(count_level("WARNING "), 0);
+  CHECK_INT(mock_errors_logged, 0);
+  CHECK_INT(mock_count_instance(p), 14);
+  stop();
+}
+
+int main(void) {
+  CHECK(mkdtemp(tmp_base) != NULL);
+  snprintf(k8s_logs, sizeof(k8s_logs), "%s/var-log-containers", tmp_base);
+  CHECK(mkdir(k8s_logs, 0755) == 0);
+  char log_file[2 * PATH_MAX];
+  snprintf(log_file, sizeof(log_file), "%s/%s", k8s_logs, K8S_LOG_B);
+  FILE *lf = fopen(log_file, "w");
+  CHECK(lf != NULL);
+  if (lf)
+    fclose(lf);
+  test_v1_docker_cgroupfs();
+  test_v1_docker_systemd();
+  test_v2_kubepods();
+  test_hybrid();
+  test_podman();
+  test_lxc();
+  test_bad_config();
+  test_missing_root();
+  test_select();
+  test_vanished();
+  test_malformed();
+  char cmd[PATH_MAX + 16];
+  snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp_base);
+  CHECK(system(cmd) == 0);
+  return test_result("test_container");
+}
