@@ -255,7 +255,8 @@ static void read_load(container_t *c, int dirfd, int hierarchy) {
     dispatch_gauge(c, "ps_state", "stopped", (double)counts.stopped);
     dispatch_gauge(c, "ps_state", "iowait", (double)counts.iowait);
   }
-  value_t load[3] = {{.gauge = c->load.avg[0]}, {.gauge = c->load.avg[1]}, {.gauge = c->load.avg[2]}};
+  value_t load[3] = {
+      {.gauge = c->load.avg[0]}, {.gauge = c->load.avg[1]}, {.gauge = c->load.avg[2]}};
   dispatch(c, "load", NULL, load, 3);
 }
 
@@ -356,8 +357,9 @@ static void read_network(container_t *c, int dirfd) {
     network_off(res.errmsg[0] ? res.errmsg : NETNS_PERM_HINT);
     break;
   case NETNS_POISONED:
-    network_off(res.errmsg[0] ? res.errmsg : "the namespace worker cannot return to the host "
-                                             "namespace");
+    network_off(res.errmsg[0] ? res.errmsg
+                              : "the namespace worker cannot return to the host "
+                                "namespace");
     break;
   case NETNS_NO_PID:
   case NETNS_SKIPPED:
@@ -409,8 +411,8 @@ static int container_read(user_data_t *ud) {
     if (layout.kind == CG_LAYOUT_V2) {
       read_load(c, primary, 1);
     } else {
-      int cpu = open_cgroup_dir(v1_root_fd[CG_V1_CPU] >= 0 ? v1_root_fd[CG_V1_CPU] : primary_root_fd,
-                                c->relpath);
+      int cpu = open_cgroup_dir(
+          v1_root_fd[CG_V1_CPU] >= 0 ? v1_root_fd[CG_V1_CPU] : primary_root_fd, c->relpath);
       if (cpu >= 0) {
         read_load(c, cpu, 0);
         close(cpu);
@@ -617,8 +619,7 @@ static int container_config(oconfig_item_t *ci) {
       char pattern[1024];
       status = cf_util_get_string_buffer(child, pattern, sizeof(pattern));
       if (status == 0 && select_add(conf_containers, pattern) != 0) {
-        ERROR(PLUGIN_NAME " plugin: Container \"%s\": %s", pattern,
-              select_error(conf_containers));
+        ERROR(PLUGIN_NAME " plugin: Container \"%s\": %s", pattern, select_error(conf_containers));
         status = -1;
       }
     } else if (strcasecmp(key, "IgnoreSelected") == 0)
@@ -747,8 +748,9 @@ static int container_init(void) {
          conf_cgroup_root);
 
   blockdev_init(conf_proc_root);
-  names_config_t nc = {
-      .docker_root = conf_docker_root, .k8s_log_dir = conf_k8s_log_dir, .podman_json = conf_podman_json};
+  names_config_t nc = {.docker_root = conf_docker_root,
+                       .k8s_log_dir = conf_k8s_log_dir,
+                       .podman_json = conf_podman_json};
   if (names_configure(&nc) != 0) {
     ERROR(PLUGIN_NAME " plugin: cannot configure container naming.");
     close_roots();

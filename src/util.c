@@ -141,7 +141,8 @@ int path_join(char *dst, size_t n, const char *a, const char *b) {
   while (*b == '/')
     b++;
   const char *sep = (la == 1 && a[0] == '/') ? "" : "/";
-  int w = *b ? snprintf(dst, n, "%.*s%s%s", (int)la, a, sep, b) : snprintf(dst, n, "%.*s", (int)la, a);
+  int w =
+      *b ? snprintf(dst, n, "%.*s%s%s", (int)la, a, sep, b) : snprintf(dst, n, "%.*s", (int)la, a);
   if (w < 0 || (size_t)w >= n)
     return -ENAMETOOLONG;
   return 0;

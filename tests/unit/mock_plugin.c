@@ -83,8 +83,8 @@ void plugin_log(int level, const char *format, ...) {
   va_start(ap, format);
   vsnprintf(msg, sizeof(msg), format, ap);
   va_end(ap);
-  static const char *names[] = {"EMERG", "ALERT", "CRIT", "ERROR", "WARNING",
-                                "NOTICE", "INFO", "DEBUG"};
+  static const char *names[] = {"EMERG",   "ALERT",  "CRIT", "ERROR",
+                                "WARNING", "NOTICE", "INFO", "DEBUG"};
   const char *name = (level >= 0 && level < 8) ? names[level] : "?";
   size_t used = strlen(mock_log_text);
   snprintf(mock_log_text + used, sizeof(mock_log_text) - used, "%s %s\n", name, msg);
@@ -210,8 +210,7 @@ int plugin_notification_meta_add_string(notification_t *n, const char *name, con
   return 0;
 }
 
-int plugin_notification_meta_add_unsigned_int(notification_t *n, const char *name,
-                                              uint64_t value) {
+int plugin_notification_meta_add_unsigned_int(notification_t *n, const char *name, uint64_t value) {
   notification_meta_t *m = calloc(1, sizeof(*m));
   snprintf(m->name, sizeof(m->name), "%s", name);
   m->type = NM_TYPE_UNSIGNED_INT;

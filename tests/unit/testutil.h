@@ -26,7 +26,7 @@ static int test_checks, test_failures;
     test_checks++;                                                                                 \
     if (a_ != e_) {                                                                                \
       test_failures++;                                                                             \
-      fprintf(stderr, "%s:%d: %s = %" PRIu64 ", expected %" PRIu64 "\n", __FILE__, __LINE__,      \
+      fprintf(stderr, "%s:%d: %s = %" PRIu64 ", expected %" PRIu64 "\n", __FILE__, __LINE__,       \
               #actual, a_, e_);                                                                    \
     }                                                                                              \
   } while (0)
