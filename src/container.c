@@ -25,12 +25,15 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <poll.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -88,6 +91,13 @@ typedef struct container_s {
   bool host_netns_noted;
   bool provisional_name; /* a fallback name that discovery keeps trying to resolve */
   int name_attempts;
+  /* Serialises a collectd read and the final read the exit watcher may start. */
+  pthread_mutex_t read_lock;
+  /* What the "gone" notification reports: the last values read, the highest usage seen. */
+  cg_metrics_t last;
+  uint64_t usage_high;
+  int events_wd; /* inotify watch on the unified tree's cgroup.events, -1 if none */
+  bool final_read_done;
   meta_data_t *meta;
   loadavg_t load;
   task_method_t task_method;
@@ -117,6 +127,7 @@ static void container_free(void *arg) {
   container_t *c = arg;
   if (!c)
     return;
+  pthread_mutex_destroy(&c->read_lock);
   meta_data_destroy(c->meta);
   free(c);
 }
@@ -371,14 +382,21 @@ static void read_network(container_t *c, int dirfd) {
   netns_result_free(&res);
 }
 
-static int container_read(user_data_t *ud) {
-  container_t *c = ud->data;
+/* Keeps what the "gone" notification needs; m holds only what this read found. */
+static void remember_totals(container_t *c, const cg_metrics_t *m) {
+  if (m->has_mem_usage && m->mem_usage > c->usage_high)
+    c->usage_high = m->mem_usage;
+  if (m->has_cpu_time || m->has_mem_usage)
+    c->last = *m;
+}
+
+static void container_read_locked(container_t *c) {
   cg_metrics_t m;
   memset(&m, 0, sizeof(m));
 
   int primary = open_cgroup_dir(primary_root_fd, c->relpath);
   if (primary < 0)
-    return 0; /* gone since discovery: normal, discovery removes the callback */
+    return; /* gone since discovery: normal, discovery removes the callback */
 
   unsigned groups = c->is_host ? 0 : conf_groups;
   if (layout.kind == CG_LAYOUT_V2) {
@@ -402,6 +420,7 @@ static int container_read(user_data_t *ud) {
     }
   }
   dispatch_metrics(c, &m);
+  remember_totals(c, &m);
 
   if (atomic_load(&network_on) && !c->is_host)
     read_network(c, primary);
@@ -420,12 +439,153 @@ static int container_read(user_data_t *ud) {
     }
   }
   close(primary);
-  return 0;
+}
+
+static int container_read(user_data_t *ud) {
+  container_t *c = ud->data;
+  pthread_mutex_lock(&c->read_lock);
+  container_read_locked(c);
+  pthread_mutex_unlock(&c->read_lock);
+  return 0; /* never an error: collectd would slow the callback down */
+}
+
+/* ---- exit watcher ----
+ * cgroup v2 (and the unified tree of a hybrid host) says "populated 0" in cgroup.events when a
+ * cgroup's last process exits, and inotify reports the change. The watcher then reads the
+ * container's counters once more, before the runtime removes the cgroup, so the final values
+ * are dispatched and the "gone" notification carries them. It holds no fd of the cgroup. */
+
+static int exit_inotify_fd = -1;
+static int exit_stop_pipe[2] = {-1, -1};
+static pthread_t exit_thread;
+static bool exit_thread_running;
+
+static void exit_watch_add(container_t *c) {
+  if (exit_inotify_fd < 0 || c->is_host || v2_root_fd < 0)
+    return;
+  char path[PATH_MAX];
+  if (snprintf(path, sizeof(path), "%s/%s/cgroup.events", layout.v2, c->relpath) >=
+      (int)sizeof(path))
+    return;
+  c->events_wd = inotify_add_watch(exit_inotify_fd, path, IN_MODIFY);
+}
+
+static void exit_watch_remove(container_t *c) {
+  if (c->events_wd >= 0 && exit_inotify_fd >= 0)
+    inotify_rm_watch(exit_inotify_fd, c->events_wd); /* EINVAL once the cgroup is gone: fine */
+  c->events_wd = -1;
+}
+
+static bool cgroup_unpopulated(const container_t *c) {
+  char path[PATH_MAX], text[256];
+  if (snprintf(path, sizeof(path), "%s/cgroup.events", c->relpath) >= (int)sizeof(path))
+    return false;
+  if (read_file_at(v2_root_fd, path, text, sizeof(text)) < 0)
+    return false;
+  const char *p = strstr(text, "populated ");
+  return p && p[10] == '0';
+}
+
+static void exit_event(int wd) {
+  pthread_mutex_lock(&registry_lock);
+  for (container_t *c = registry; c; c = c->next) {
+    if (c->events_wd != wd)
+      continue;
+    if (!c->final_read_done && cgroup_unpopulated(c)) {
+      pthread_mutex_lock(&c->read_lock);
+      container_read_locked(c);
+      c->final_read_done = true;
+      pthread_mutex_unlock(&c->read_lock);
+      DEBUG(PLUGIN_NAME " plugin: container %s has no process left: final values read.", c->name);
+    }
+    break;
+  }
+  pthread_mutex_unlock(&registry_lock);
+}
+
+static void *exit_watcher(void *arg) {
+  (void)arg;
+  char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+  for (;;) {
+    struct pollfd fds[2] = {{.fd = exit_inotify_fd, .events = POLLIN},
+                            {.fd = exit_stop_pipe[0], .events = POLLIN}};
+    if (poll(fds, 2, -1) < 0) {
+      if (errno == EINTR)
+        continue;
+      break;
+    }
+    if (fds[1].revents)
+      break;
+    ssize_t len = read(exit_inotify_fd, buf, sizeof(buf));
+    if (len <= 0)
+      continue;
+    for (char *p = buf; p < buf + len;) {
+      const struct inotify_event *ev = (const struct inotify_event *)p;
+      if (ev->mask & IN_MODIFY)
+        exit_event(ev->wd);
+      p += sizeof(*ev) + ev->len;
+    }
+  }
+  return NULL;
+}
+
+static void exit_watcher_start(void) {
+  if (v2_root_fd < 0)
+    return;
+  exit_inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  if (exit_inotify_fd < 0 || pipe(exit_stop_pipe) != 0 ||
+      plugin_thread_create(&exit_thread, exit_watcher, NULL, "container exit") != 0) {
+    WARNING(PLUGIN_NAME " plugin: cannot watch cgroup.events (%s): a container's final values "
+                        "are those of its last regular read.",
+            strerror(errno));
+    if (exit_inotify_fd >= 0)
+      close(exit_inotify_fd);
+    exit_inotify_fd = -1;
+    for (int i = 0; i < 2; i++)
+      if (exit_stop_pipe[i] >= 0)
+        close(exit_stop_pipe[i]);
+    exit_stop_pipe[0] = exit_stop_pipe[1] = -1;
+    return;
+  }
+  for (int i = 0; i < 2; i++)
+    fcntl(exit_stop_pipe[i], F_SETFD, FD_CLOEXEC);
+  exit_thread_running = true;
+}
+
+static void exit_watcher_stop(void) {
+  if (exit_thread_running) {
+    ssize_t w = write(exit_stop_pipe[1], "x", 1);
+    (void)w;
+    pthread_join(exit_thread, NULL);
+    exit_thread_running = false;
+  }
+  if (exit_inotify_fd >= 0)
+    close(exit_inotify_fd);
+  for (int i = 0; i < 2; i++)
+    if (exit_stop_pipe[i] >= 0)
+      close(exit_stop_pipe[i]);
+  exit_inotify_fd = exit_stop_pipe[0] = exit_stop_pipe[1] = -1;
 }
 
 /* ---- discovery ---- */
 
-static void notify(const container_t *c, int severity, const char *message) {
+typedef struct {
+  uint64_t cpu_us, memory_peak, oom_kills, io_read, io_write;
+} totals_t;
+
+static totals_t container_totals(const container_t *c) {
+  const cg_metrics_t *m = &c->last;
+  totals_t t = {.cpu_us = m->cpu_user_us + m->cpu_system_us,
+                .memory_peak = m->has_mem_peak ? m->mem_peak : c->usage_high,
+                .oom_kills = m->oom_kill};
+  for (unsigned i = 0; i < m->n_blkdev; i++) {
+    t.io_read += m->blkdev[i].read_bytes;
+    t.io_write += m->blkdev[i].write_bytes;
+  }
+  return t;
+}
+
+static void notify(const container_t *c, int severity, const char *message, bool with_totals) {
   if (!conf_notifications)
     return;
   notification_t n = {.severity = severity, .time = cdtime()};
@@ -433,8 +593,21 @@ static void notify(const container_t *c, int severity, const char *message) {
   sstrncpy(n.plugin, PLUGIN_NAME, sizeof(n.plugin));
   sstrncpy(n.plugin_instance, c->name, sizeof(n.plugin_instance));
   sstrncpy(n.type, "container", sizeof(n.type));
-  ssnprintf(n.message, sizeof(n.message), "%s %s (id %s, runtime %s, cgroup /%s)", message, c->name,
-            c->id, c->runtime, c->relpath);
+  char totals_text[256] = "";
+  if (with_totals) {
+    totals_t t = container_totals(c);
+    ssnprintf(totals_text, sizeof(totals_text),
+              "; totals: cpu_us=%" PRIu64 " memory_peak_bytes=%" PRIu64 " oom_kills=%" PRIu64
+              " io_read_bytes=%" PRIu64 " io_write_bytes=%" PRIu64,
+              t.cpu_us, t.memory_peak, t.oom_kills, t.io_read, t.io_write);
+    plugin_notification_meta_add_unsigned_int(&n, "cpu_us", t.cpu_us);
+    plugin_notification_meta_add_unsigned_int(&n, "memory_peak_bytes", t.memory_peak);
+    plugin_notification_meta_add_unsigned_int(&n, "oom_kills", t.oom_kills);
+    plugin_notification_meta_add_unsigned_int(&n, "io_read_bytes", t.io_read);
+    plugin_notification_meta_add_unsigned_int(&n, "io_write_bytes", t.io_write);
+  }
+  ssnprintf(n.message, sizeof(n.message), "%s %s (id %s, runtime %s)%s", message, c->name, c->id,
+            c->runtime, totals_text);
   plugin_notification_meta_add_string(&n, "container_id", c->id);
   plugin_notification_meta_add_string(&n, "runtime", c->runtime);
   plugin_notification_meta_add_string(&n, "cgroup", c->relpath);
@@ -456,6 +629,7 @@ static void registry_remove(container_t *c) {
       *link = c->next;
       break;
     }
+  exit_watch_remove(c);
   if (netns_owners)
     netns_registry_forget(netns_owners, c->id);
   plugin_unregister_read(c->cb_name);
@@ -470,6 +644,8 @@ static void container_register(container_t *c) {
     meta_data_add_string(c->meta, "cgroup", c->relpath[0] ? c->relpath : "/");
   }
   loadavg_init(&c->load, now_seconds());
+  pthread_mutex_init(&c->read_lock, NULL);
+  c->events_wd = -1;
   memset(&c->task_method, 0, sizeof(c->task_method));
   c->task_method.kind = conf_task_method;
   c->seen = true;
@@ -483,8 +659,9 @@ static void container_register(container_t *c) {
   }
   c->next = registry;
   registry = c;
+  exit_watch_add(c);
   if (!c->is_host)
-    notify(c, NOTIF_OKAY, "container appeared:");
+    notify(c, NOTIF_OKAY, "container appeared:", false);
 }
 
 static cg_walk_result_t discover_visit(const char *relpath, void *ctx) {
@@ -558,7 +735,10 @@ static int discover(user_data_t *ud) {
     }
     *link = c->next;
     DEBUG(PLUGIN_NAME " plugin: container %s is gone", c->name);
-    notify(c, NOTIF_OKAY, "container disappeared:");
+    pthread_mutex_lock(&c->read_lock); /* a final read may still be under way */
+    notify(c, NOTIF_OKAY, "container disappeared:", true);
+    pthread_mutex_unlock(&c->read_lock);
+    exit_watch_remove(c);
     names_forget(c->id);
     if (netns_owners)
       netns_registry_forget(netns_owners, c->id);
@@ -768,6 +948,7 @@ static int container_init(void) {
     atomic_store(&network_on, nerr == 0 && netns_owners != NULL);
   }
 
+  exit_watcher_start();
   user_data_t ud = {0};
   plugin_register_complex_read(READ_GROUP, "container/discover", discover, 0, &ud);
 
@@ -812,6 +993,7 @@ static void config_reset(void) {
 }
 
 static int container_shutdown(void) {
+  exit_watcher_stop(); /* before the containers it looks at are freed */
   plugin_unregister_read_group(READ_GROUP);
   pthread_mutex_lock(&registry_lock);
   registry = NULL; /* collectd freed every container with its callback */

@@ -3,6 +3,7 @@
 #include "configfile.h"
 #include "utils/metadata/meta_data.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -391,4 +392,10 @@ int ssnprintf(char *str, size_t size, char const *format, ...) {
   int r = vsnprintf(str, size, format, ap);
   va_end(ap);
   return r;
+}
+
+int plugin_thread_create(pthread_t *thread, void *(*start_routine)(void *), void *arg,
+                         char const *name) {
+  (void)name;
+  return pthread_create(thread, NULL, start_routine, arg);
 }

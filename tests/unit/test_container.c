@@ -930,6 +930,8 @@ static void test_vanished(void) {
   CHECK_INT(mock_notifications_num, 1);
   CHECK_INT(count_notifications("b29faf21b7ef", "container disappeared:"), 1);
   CHECK(strstr(mock_notifications[0].message, ID_A) != NULL);
+  /* The totals are the last values read: ps_cputime 61950000 + 7730000 µs (see above). */
+  CHECK(strstr(mock_notifications[0].message, "totals: cpu_us=69680000 ") != NULL);
   CHECK_INT(mock_count_instance("b29faf21b7ef"), 0);
   CHECK_INT(mock_count_instance("1d3d308a7d48"), 14);
   CHECK_INT(mock_errors_logged, 0);
