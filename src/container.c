@@ -622,17 +622,71 @@ static container_t *registry_find(const char *relpath) {
   return NULL;
 }
 
-/* Unlinks c and unregisters its callback; collectd frees c once no read is in flight. */
+/* Drops what refers to an unlinked c and unregisters its callback; collectd frees c once no
+ * read is in flight. */
+static void container_retire(container_t *c) {
+  exit_watch_remove(c);
+  if (netns_owners)
+    netns_registry_forget(netns_owners, c->id);
+  plugin_unregister_read(c->cb_name);
+}
+
 static void registry_remove(container_t *c) {
   for (container_t **link = &registry; *link; link = &(*link)->next)
     if (*link == c) {
       *link = c->next;
       break;
     }
-  exit_watch_remove(c);
-  if (netns_owners)
-    netns_registry_forget(netns_owners, c->id);
-  plugin_unregister_read(c->cb_name);
+  container_retire(c);
+}
+
+/* Containers registered by the current discovery pass, to claim shared network namespaces in id
+ * order: after a restart the smallest id of a pod reports its namespace, as before. */
+static container_t **fresh;
+static size_t fresh_num, fresh_cap;
+
+static void fresh_add(container_t *c) {
+  if (fresh_num == fresh_cap) {
+    size_t cap = fresh_cap ? 2 * fresh_cap : 64;
+    container_t **grown = realloc(fresh, cap * sizeof(*fresh));
+    if (!grown)
+      return; /* only the claiming order suffers */
+    fresh = grown;
+    fresh_cap = cap;
+  }
+  fresh[fresh_num++] = c;
+}
+
+static int compare_ids(const void *a, const void *b) {
+  return strcmp((*(container_t *const *)a)->id, (*(container_t *const *)b)->id);
+}
+
+static void claim_fresh_namespaces(void) {
+  if (!atomic_load(&network_on) || fresh_num == 0) {
+    fresh_num = 0;
+    return;
+  }
+  qsort(fresh, fresh_num, sizeof(*fresh), compare_ids);
+  for (size_t i = 0; i < fresh_num; i++) {
+    container_t *c = fresh[i];
+    int dirfd = open_cgroup_dir(primary_root_fd, c->relpath);
+    if (dirfd < 0)
+      continue;
+    pid_t pids[NET_MAX_PIDS];
+    size_t n = collect_pids(dirfd, pids, NET_MAX_PIDS, 0);
+    close(dirfd);
+    netns_request_t req = {.proc_root = conf_proc_root,
+                           .pids = pids,
+                           .n_pids = n,
+                           .still_member = net_still_member,
+                           .ctx = c};
+    netns_result_t res;
+    if (n > 0 && netns_identify(&req, &res) == NETNS_OK)
+      netns_registry_see(netns_owners, res.id, c->id, cdtime());
+    if (n > 0)
+      netns_result_free(&res);
+  }
+  fresh_num = 0;
 }
 
 static void container_register(container_t *c) {
@@ -660,6 +714,7 @@ static void container_register(container_t *c) {
   c->next = registry;
   registry = c;
   exit_watch_add(c);
+  fresh_add(c);
   if (!c->is_host)
     notify(c, NOTIF_OKAY, "container appeared:", false);
 }
@@ -726,6 +781,8 @@ static int discover(user_data_t *ud) {
   if (visited < 0)
     WARNING(PLUGIN_NAME " plugin: cannot walk %s: %s", layout.primary, strerror(-visited));
 
+  claim_fresh_namespaces();
+
   container_t **link = &registry;
   while (*link) {
     container_t *c = *link;
@@ -738,11 +795,8 @@ static int discover(user_data_t *ud) {
     pthread_mutex_lock(&c->read_lock); /* a final read may still be under way */
     notify(c, NOTIF_OKAY, "container disappeared:", true);
     pthread_mutex_unlock(&c->read_lock);
-    exit_watch_remove(c);
     names_forget(c->id);
-    if (netns_owners)
-      netns_registry_forget(netns_owners, c->id);
-    plugin_unregister_read(c->cb_name); /* frees c through container_free */
+    container_retire(c);
   }
   pthread_mutex_unlock(&registry_lock);
   return 0;
@@ -1009,6 +1063,9 @@ static int container_shutdown(void) {
     blockdev_shutdown();
   }
   close_roots();
+  free(fresh);
+  fresh = NULL;
+  fresh_num = fresh_cap = 0;
   config_reset();
   initialized = false;
   memset(method_logged, 0, sizeof(method_logged));

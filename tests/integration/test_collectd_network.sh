@@ -221,6 +221,9 @@ check "C's interfaces are reported by exactly one of net_pod1/net_pod2" \
   test "$owner" = net_pod1 -o "$owner" = net_pod2
 check "... and the other has no if_* values at all" \
   test -z "$(ls "$WORK/csv/$TESTHOST/container-${other:-none}" 2>/dev/null | grep '^if_')"
+smallest=net_pod1
+[[ "${CID[net_pod2]}" < "${CID[net_pod1]}" ]] && smallest=net_pod2
+check "... chosen consistently: the pod member with the smallest id ($smallest)" test "$owner" = "$smallest"
 
 # ---- 3. a container in the host namespace has no interface values ----
 echo "[$(elapsed) s] a host-namespace container"
