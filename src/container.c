@@ -97,6 +97,9 @@ typedef struct container_s {
   cg_metrics_t last;
   uint64_t usage_high;
   int events_wd; /* inotify watch on the unified tree's cgroup.events, -1 if none */
+  /* When this read started: the values' time, so a late dispatch on a busy host does not skew
+   * the rates computed from them. */
+  cdtime_t sample_time;
   bool final_read_done;
   meta_data_t *meta;
   loadavg_t load;
@@ -151,6 +154,7 @@ static void dispatch(const container_t *c, const char *type, const char *type_in
   vl.values = values;
   vl.values_len = n;
   vl.meta = c->meta;
+  vl.time = c->sample_time;
   sstrncpy(vl.plugin, PLUGIN_NAME, sizeof(vl.plugin));
   sstrncpy(vl.plugin_instance, c->name, sizeof(vl.plugin_instance));
   sstrncpy(vl.type, type, sizeof(vl.type));
@@ -393,6 +397,7 @@ static void remember_totals(container_t *c, const cg_metrics_t *m) {
 static void container_read_locked(container_t *c) {
   cg_metrics_t m;
   memset(&m, 0, sizeof(m));
+  c->sample_time = cdtime();
 
   int primary = open_cgroup_dir(primary_root_fd, c->relpath);
   if (primary < 0)

@@ -29,8 +29,16 @@ write_config 1 "  DockerRoot \"$WORK/docker\"
   Container \"/^itest_/\""
 start_collectd || { fail "collectd starts"; finish; exit; }
 # The kernel's own accounting of the busy process, to compare with over the same period.
-proc_cpu_us() { awk -v hz="$(getconf CLK_TCK)" '{sub(/.*\) /, ""); printf "%.0f", ($12 + $13) * 1000000 / hz}' "/proc/$1/stat"; }
-( while kill -0 "$BUSY_PID" 2>/dev/null; do echo "$(date +%s.%N) $(proc_cpu_us "$BUSY_PID")"; sleep 0.25; done ) >"$WORK/busy-proc.txt" 2>/dev/null &
+# Sampled with bash builtins only (no fork between the clock and the read), as "time ticks".
+sample_busy() {
+  local line f
+  while read -r line </proc/"$BUSY_PID"/stat 2>/dev/null; do
+    f=(${line##*) })
+    echo "$EPOCHREALTIME $((f[11] + f[12]))"
+    sleep 0.25
+  done
+}
+sample_busy >"$WORK/busy-proc.txt" 2>/dev/null &
 PIDS_STARTED+=("$!")
 
 check "busy container's ps_cputime appears" wait_for_csv itest_busy ps_cputime 8 20
@@ -47,14 +55,20 @@ read -r t_first t_last < <(csv_rows itest_busy ps_cputime | awk -F, 'NR==1{a=$1}
 proc_rate=$(awk -v t0="$t_first" -v t1="$t_last" '
   function at(t,   i) { for (i = 2; i <= n; i++) if (T[i] >= t) return C[i-1] + (C[i]-C[i-1]) * (t-T[i-1]) / (T[i]-T[i-1]); return -1 }
   { n++; T[n] = $1; C[n] = $2 }
-  END { a = at(t0); b = at(t1); if (a < 0 || b < 0 || t1 <= t0) print -1; else printf "%.0f", (b-a)/(t1-t0) }' "$WORK/busy-proc.txt")
+  END { a = at(t0); b = at(t1); if (a < 0 || b < 0 || t1 <= t0) print -1; else printf "%.0f", (b-a)*1000000/hz/(t1-t0) }' \
+  hz="$(getconf CLK_TCK)" "$WORK/busy-proc.txt")
 echo "busy container: $busy_rate us/s of CPU (the kernel says the busy process used $proc_rate us/s); sleeper: $sleep_rate us/s"
 # About one core on a quiet machine; on a loaded one the busy loop gets less, so the plugin's
 # rate is checked against the kernel's per-process accounting too.
-check "busy container uses about one core (0.6-1.1 x 10^6 us/s)" \
-  awk -v r="$busy_rate" 'BEGIN{exit !(r >= 600000 && r <= 1100000)}'
-check "busy container's rate agrees with the process's own CPU time (+-15 %)" \
-  awk -v r="$busy_rate" -v p="$proc_rate" 'BEGIN{d=r-p; if(d<0)d=-d; exit !(p > 0 && d <= 0.15*p)}'
+if awk -v p="$proc_rate" 'BEGIN{exit !(p >= 700000)}'; then
+  check "busy container uses about one core (0.6-1.1 x 10^6 us/s)" \
+    awk -v r="$busy_rate" 'BEGIN{exit !(r >= 600000 && r <= 1100000)}'
+else
+  echo "note: this machine is saturated (the busy loop got only $proc_rate us/s): the absolute rate is not judged"
+  check "busy container's rate is at most one core" awk -v r="$busy_rate" 'BEGIN{exit !(r <= 1100000)}'
+fi
+check "busy container's rate agrees with the process's own CPU time (+-15 % + 0.03 core)" \
+  awk -v r="$busy_rate" -v p="$proc_rate" 'BEGIN{d=r-p; if(d<0)d=-d; exit !(p > 0 && d <= 0.15*p + 30000)}'
 check "sleeper uses almost no CPU (< 20000 us/s)" awk -v r="$sleep_rate" 'BEGIN{exit !(r >= 0 && r < 20000)}'
 
 if [ -d /sys/fs/cgroup/memory ]; then
