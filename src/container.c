@@ -702,7 +702,8 @@ static void container_register(container_t *c) {
     meta_data_add_string(c->meta, "runtime", c->runtime);
     meta_data_add_string(c->meta, "cgroup", c->relpath[0] ? c->relpath : "/");
   }
-  loadavg_init(&c->load, now_seconds());
+  if (!c->is_host) /* a new container starts at 0, like a freshly booted kernel */
+    loadavg_init(&c->load, now_seconds());
   pthread_mutex_init(&c->read_lock, NULL);
   c->events_wd = -1;
   memset(&c->task_method, 0, sizeof(c->task_method));
@@ -938,6 +939,18 @@ static void netns_log(int level, const char *msg) {
   plugin_log(level, PLUGIN_NAME " plugin: %s", msg);
 }
 
+/* The host is not new: its averages start where the kernel's are. */
+static void seed_host_load(container_t *host) {
+  loadavg_init(&host->load, now_seconds());
+  char path[PATH_MAX], text[128];
+  double avg[3];
+  if (snprintf(path, sizeof(path), "%s/loadavg", conf_proc_root) < (int)sizeof(path) &&
+      read_file_at(AT_FDCWD, path, text, sizeof(text)) > 0 &&
+      sscanf(text, "%lf %lf %lf", &avg[0], &avg[1], &avg[2]) == 3)
+    for (int i = 0; i < 3; i++)
+      host->load.avg[i] = avg[i];
+}
+
 static int container_init(void) {
   if (initialized)
     return 0;
@@ -1014,6 +1027,7 @@ static int container_init(void) {
   if (conf_collect_host) {
     container_t *host = calloc(1, sizeof(*host));
     if (host) {
+      seed_host_load(host);
       host->is_host = true;
       sstrncpy(host->name, HOST_INSTANCE, sizeof(host->name));
       sstrncpy(host->id, HOST_INSTANCE, sizeof(host->id));
