@@ -109,8 +109,8 @@ typedef struct container_s {
   struct container_s *next;
 } container_t;
 
-/* Containers with a registered read callback. Only discovery changes the list; the callbacks
- * never look at it, so the lock is held only by discovery and shutdown. */
+/* Containers with a registered read callback. Only discovery changes the list; the read
+ * callbacks never look at it, so only discovery, the exit watcher and shutdown take the lock. */
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static container_t *registry;
 
@@ -645,8 +645,9 @@ static void registry_remove(container_t *c) {
   container_retire(c);
 }
 
-/* Containers registered by the current discovery pass, to claim shared network namespaces in id
- * order: after a restart the smallest id of a pod reports its namespace, as before. */
+/* Containers the current discovery pass found. They claim shared network namespaces in id order
+ * before their callbacks exist (a new callback may run at once on another read thread): so the
+ * smallest id of a pod reports its namespace, also after a restart. */
 static container_t **fresh;
 static size_t fresh_num, fresh_cap;
 
@@ -654,8 +655,10 @@ static void fresh_add(container_t *c) {
   if (fresh_num == fresh_cap) {
     size_t cap = fresh_cap ? 2 * fresh_cap : 64;
     container_t **grown = realloc(fresh, cap * sizeof(*fresh));
-    if (!grown)
-      return; /* only the claiming order suffers */
+    if (!grown) {
+      free(c); /* found again by the next pass */
+      return;
+    }
     fresh = grown;
     fresh_cap = cap;
   }
@@ -667,10 +670,8 @@ static int compare_ids(const void *a, const void *b) {
 }
 
 static void claim_fresh_namespaces(void) {
-  if (!atomic_load(&network_on) || fresh_num == 0) {
-    fresh_num = 0;
+  if (!atomic_load(&network_on) || fresh_num == 0)
     return;
-  }
   qsort(fresh, fresh_num, sizeof(*fresh), compare_ids);
   for (size_t i = 0; i < fresh_num; i++) {
     container_t *c = fresh[i];
@@ -691,7 +692,6 @@ static void claim_fresh_namespaces(void) {
     if (n > 0)
       netns_result_free(&res);
   }
-  fresh_num = 0;
 }
 
 static void container_register(container_t *c) {
@@ -715,12 +715,12 @@ static void container_register(container_t *c) {
   user_data_t ud = {.data = c, .free_func = container_free};
   if (plugin_register_complex_read(READ_GROUP, c->cb_name, container_read, 0, &ud) != 0) {
     ERROR(PLUGIN_NAME " plugin: cannot register the read callback %s.", c->cb_name);
-    return; /* collectd freed c (free_func) on failure */
+    container_free(c); /* collectd keeps user data only when registering succeeds */
+    return;
   }
   c->next = registry;
   registry = c;
   exit_watch_add(c);
-  fresh_add(c);
   if (!c->is_host)
     notify(c, NOTIF_OKAY, "container appeared:", false);
 }
@@ -774,7 +774,7 @@ static cg_walk_result_t discover_visit(const char *relpath, void *ctx) {
     return CG_WALK_FOUND;
   }
   DEBUG(PLUGIN_NAME " plugin: found %s container %s at /%s", c->runtime, c->name, relpath);
-  container_register(c);
+  fresh_add(c); /* registered after the walk: see claim_fresh_namespaces() */
   return CG_WALK_FOUND;
 }
 
@@ -788,6 +788,9 @@ static int discover(user_data_t *ud) {
     WARNING(PLUGIN_NAME " plugin: cannot walk %s: %s", layout.primary, strerror(-visited));
 
   claim_fresh_namespaces();
+  for (size_t i = 0; i < fresh_num; i++)
+    container_register(fresh[i]);
+  fresh_num = 0;
 
   container_t **link = &registry;
   while (*link) {

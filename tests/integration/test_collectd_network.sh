@@ -49,9 +49,12 @@ trap net_cleanup EXIT
 for ns in "$NS_A" "$NS_B" "$NS_C"; do
   ip netns add "$ns" || skip "cannot create network namespaces (ip netns add $ns failed)"
   NETNS_MADE+=("$ns")
-  # No IPv6 autoconfiguration chatter: only the test's own traffic crosses the veths.
+  # No IPv6 autoconfiguration chatter, and no forwarding (a new namespace inherits the host's
+  # IPv4 settings, and dockerd turns forwarding on): then B would route the datagrams meant
+  # for the sink and answer with ICMP errors. Only the test's own traffic crosses the veths.
   ip netns exec "$ns" sh -c 'for f in /proc/sys/net/ipv6/conf/all/disable_ipv6 \
-    /proc/sys/net/ipv6/conf/default/disable_ipv6; do [ -w $f ] && echo 1 >$f; done; true'
+    /proc/sys/net/ipv6/conf/default/disable_ipv6; do [ -w $f ] && echo 1 >$f; done
+    echo 0 >/proc/sys/net/ipv4/ip_forward; true'
   ip -n "$ns" link set lo up
 done
 ip link add vethA netns "$NS_A" type veth peer name vethBA netns "$NS_B" ||

@@ -129,11 +129,8 @@ int plugin_register_complex_read(const char *group, const char *name, plugin_rea
                                  cdtime_t interval, user_data_t const *user_data) {
   (void)interval;
   for (size_t i = 0; i < mock_reads_num; i++)
-    if (mock_reads[i].active && strcmp(mock_reads[i].name, name) == 0) {
-      if (user_data && user_data->free_func)
-        user_data->free_func(user_data->data);
-      return -1; /* collectd refuses duplicate names */
-    }
+    if (mock_reads[i].active && strcmp(mock_reads[i].name, name) == 0)
+      return -1; /* collectd refuses duplicate names and leaves the user data to the caller */
   if (mock_reads_num >= sizeof(mock_reads) / sizeof(mock_reads[0]))
     return -1;
   mock_read_t *r = &mock_reads[mock_reads_num++];
