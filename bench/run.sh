@@ -1,0 +1,597 @@
+#!/bin/bash
+# bench/run.sh: what does collectd-container cost per container, next to netdata's cgroups
+# collector and collectd's own cgroups plugin? See bench/README.md.
+#
+#   bench/run.sh [options] [N...]        default N: 100 500 1000 2000
+#     --quick            N = 50 200, short warm-up and window (smoke test, ~3 min)
+#     --measure S        measuring window per run (default 20 s; quick: 6 s)
+#     --warmup S         warm-up after the containers are all registered (default 5 s; quick: 2 s)
+#     --groups-at N      run the per-metric-group breakdown at this N (default 500, or the
+#                        largest N <= 500 on the command line); --no-groups to skip it
+#     --no-netdata       skip netdata (no apt-get install)
+#     --perf             after the measured window of the all-groups run at the largest N,
+#                        record 8 s of `perf record --call-graph dwarf` on collectd and print the top symbols
+#     --keep             keep the work directory (logs, configs, raw numbers)
+#     --cleanup-stale    remove what a killed earlier run left behind (bench cgroups, processes)
+#     --report DIR       print the tables again from a work directory kept with --keep
+#   Environment: PLUGIN_SO (the built container.so; default: .libs/container.so in the source
+#   or build directory), COLLECTD_BIN (default /usr/sbin/collectd).
+#
+# Needs root: it creates cgroups, network namespaces and dummy interfaces, and switches
+# kernel.task_delayacct on (restored at exit). Everything it makes is removed at exit, also on
+# Ctrl-C or error.
+set -u -o pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+TOP=$(dirname "$HERE")
+COLLECTD_BIN=${COLLECTD_BIN:-/usr/sbin/collectd}
+CGROOT=/sys/fs/cgroup
+CLK_TCK=$(getconf CLK_TCK)
+PREFIX=beec # every bench container id starts with it (ids are hex)
+
+REPORT_DIR="" QUICK=0 MEASURE="" WARMUP="" GROUPS_AT="" NO_GROUPS=0 NO_NETDATA=0 PERF=0 KEEP=0 STALE=0
+NS=()
+while [ $# -gt 0 ]; do
+  case $1 in
+  --quick) QUICK=1 ;;
+  --measure) MEASURE=$2; shift ;;
+  --warmup) WARMUP=$2; shift ;;
+  --groups-at) GROUPS_AT=$2; shift ;;
+  --no-groups) NO_GROUPS=1 ;;
+  --no-netdata) NO_NETDATA=1 ;;
+  --perf) PERF=1 ;;
+  --keep) KEEP=1 ;;
+  --cleanup-stale) STALE=1 ;;
+  --report) REPORT_DIR=$2; shift ;;
+  -h | --help) sed -n '2,22p' "$0"; exit 0 ;;
+  [0-9]*) NS+=("$1") ;;
+  *) echo "unknown argument: $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+if [ ${#NS[@]} -eq 0 ]; then
+  if [ $QUICK -eq 1 ]; then NS=(50 200); else NS=(100 500 1000 2000); fi
+fi
+if [ $QUICK -eq 1 ]; then : "${MEASURE:=6}" "${WARMUP:=2}"; else : "${MEASURE:=20}" "${WARMUP:=5}"; fi
+mapfile -t NS < <(printf '%s\n' "${NS[@]}" | sort -n -u)
+NMAX=${NS[${#NS[@]} - 1]}
+if [ -z "$GROUPS_AT" ]; then
+  GROUPS_AT=${NS[0]}
+  for n in "${NS[@]}"; do [ "$n" -le 500 ] && GROUPS_AT=$n; done
+fi
+[ $NO_GROUPS -eq 1 ] && GROUPS_AT=0
+
+log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+COLLECTD_BIN=${COLLECTD_BIN:-/usr/sbin/collectd}
+
+[ "$(id -u)" -eq 0 ] || die "needs root (creates cgroups and network namespaces)"
+
+# ---- hierarchies: every v1 controller the plugin reads, plus the unified tree ----
+HIER=()
+if [ -f "$CGROOT/cgroup.controllers" ]; then
+  HIER=("$CGROOT") # pure v2
+else
+  declare -A seen_h=()
+  for c in cpu cpuacct memory blkio pids unified; do
+    [ -d "$CGROOT/$c" ] || continue
+    real=$(realpath "$CGROOT/$c")
+    [ -n "${seen_h[$real]:-}" ] && continue # cpu and cpuacct may be one mount
+    seen_h[$real]=1
+    HIER+=("$real")
+  done
+fi
+[ ${#HIER[@]} -gt 0 ] || die "no cgroup hierarchy under $CGROOT"
+
+stale_cleanup() {
+  local h d p n=0
+  for h in "${HIER[@]}"; do
+    for d in "$h"/docker/"$PREFIX"*; do
+      [ -d "$d" ] || continue
+      for p in $(cat "$d/cgroup.procs" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
+    done
+  done
+  sleep 1
+  for h in "${HIER[@]}"; do
+    for d in "$h"/docker/"$PREFIX"*; do [ -d "$d" ] && rmdir "$d" 2>/dev/null && n=$((n + 1)); done
+  done
+  log "removed $n stale bench cgroups"
+  rm -rf /dev/shm/cc-bench.* 2>/dev/null
+}
+if [ $STALE -eq 1 ]; then stale_cleanup; exit 0; fi
+
+# ---- the plugin ----
+if [ -z "$REPORT_DIR" ]; then
+if [ -z "${PLUGIN_SO:-}" ]; then
+  for f in "$TOP/.libs/container.so" "$TOP/build/.libs/container.so"; do
+    [ -f "$f" ] && PLUGIN_SO=$f && break
+  done
+fi
+[ -f "${PLUGIN_SO:-}" ] || die "container.so not found: build it and set PLUGIN_SO=/path/to/.libs/container.so"
+[ -x "$COLLECTD_BIN" ] || die "collectd not found ($COLLECTD_BIN): apt-get install collectd-core"
+[ -f /usr/include/collectd/core/daemon/plugin.h ] || die "collectd headers missing: apt-get install collectd-dev"
+command -v gcc >/dev/null || die "gcc missing"
+
+# Metric groups this build of the plugin knows (config keys found in the .so).
+ALL_GROUPS=()
+PLUGIN_STRINGS=$(strings "$PLUGIN_SO")
+for g in CPU Memory Blkio Pids Pressure Load Network Delay; do
+  grep -x "Collect$g" <<<"$PLUGIN_STRINGS" >/dev/null && ALL_GROUPS+=("$g")
+done
+
+fi
+
+# ---- state for cleanup ----
+if [ -n "$REPORT_DIR" ]; then
+  W=$REPORT_DIR KEEP=1
+  [ -f "$W/res/meta" ] || die "$W/res/meta missing: not a work directory kept by --keep"
+  . "$W/res/meta"
+else
+  W=$(mktemp -d /dev/shm/cc-bench.XXXXXX)
+fi
+TAG=$(head -c 4 /dev/urandom | od -An -tx1 | tr -d ' \n') # 8 hex, unique per run
+IDS=() PIDS=() MADE_DIRS=() DAEMON_PID="" DAEMON_KIND="" OLD_DELAYACCT="" CLEANED=0
+declare -A ND_SHM_BEFORE=()
+for f in /dev/shm/netdata_shm_cgroup_ebpf /dev/shm/sem.netdata_sem_cgroup_ebpf; do
+  [ -e "$f" ] && ND_SHM_BEFORE[$f]=1
+done
+
+stop_daemon() {
+  [ -n "$DAEMON_PID" ] || return 0
+  local pid=$DAEMON_PID kids i
+  kids=$(cat /proc/"$pid"/task/*/children 2>/dev/null)
+  kill -TERM "$pid" 2>/dev/null
+  for i in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+  kill -0 "$pid" 2>/dev/null && { log "$DAEMON_KIND $pid did not stop in 30 s: SIGKILL"; kill -9 "$pid"; }
+  wait "$pid" 2>/dev/null
+  for i in $kids; do kill -9 "$i" 2>/dev/null; done # e.g. netdata's spawn server
+  DAEMON_PID=""
+}
+
+cleanup() {
+  [ $CLEANED -eq 1 ] && return 0
+  CLEANED=1
+  trap '' INT TERM
+  [ -n "$REPORT_DIR" ] || log "cleaning up"
+  stop_daemon
+  if [ ${#PIDS[@]} -gt 0 ]; then
+    kill -9 "${PIDS[@]}" 2>/dev/null
+    wait "${PIDS[@]}" 2>/dev/null
+  fi
+  local i
+  for ((i = ${#MADE_DIRS[@]} - 1; i >= 0; i--)); do echo "${MADE_DIRS[$i]}"; done |
+    xargs -r rmdir 2>/dev/null
+  [ -n "$OLD_DELAYACCT" ] && sysctl -q kernel.task_delayacct="$OLD_DELAYACCT"
+  # netdata's cgroups plugin leaves its eBPF shared memory behind: remove it if it was not there.
+  local f
+  for f in /dev/shm/netdata_shm_cgroup_ebpf /dev/shm/sem.netdata_sem_cgroup_ebpf; do
+    [ -e "$f" ] && [ -z "${ND_SHM_BEFORE[$f]:-}" ] && rm -f "$f"
+  done
+  if [ $KEEP -eq 1 ]; then [ -n "$REPORT_DIR" ] || log "work directory kept: $W"; else rm -rf "$W"; fi
+}
+trap cleanup EXIT
+trap 'log "interrupted"; exit 130' INT TERM
+
+if [ -z "$REPORT_DIR" ]; then
+mkdir -p "$W/plugins" "$W/docker/containers" "$W/res"
+log "work directory $W, plugin $PLUGIN_SO, hierarchies: ${HIER[*]}"
+log "N = ${NS[*]}; warm-up ${WARMUP} s, window ${MEASURE} s per run; groups: ${ALL_GROUPS[*]}"
+
+# collectd refuses symlinked plugins: copy.
+cp "$PLUGIN_SO" "$W/plugins/container.so"
+for p in logfile cgroups; do cp "/usr/lib/collectd/$p.so" "$W/plugins/"; done
+gcc -O2 -g -Wall -Wextra -shared -fPIC -DHAVE_CONFIG_H -I/usr/include/collectd \
+  -I/usr/include/collectd/core -I/usr/include/collectd/core/daemon \
+  -o "$W/plugins/dispatch_calibrate.so" "$HERE/dispatch_calibrate.c" ||
+  die "cannot build bench/dispatch_calibrate.c"
+
+OLD_DELAYACCT=$(sysctl -n kernel.task_delayacct 2>/dev/null)
+[ -n "$OLD_DELAYACCT" ] && sysctl -q kernel.task_delayacct=1
+
+if [ $NO_NETDATA -eq 0 ] && ! command -v netdata >/dev/null; then
+  log "netdata not installed: apt-get install netdata (the service is not started by this script)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q netdata >"$W/apt.log" 2>&1 ||
+    { log "apt-get install netdata failed (see $W/apt.log): netdata skipped"; NO_NETDATA=1; }
+fi
+fi
+
+# ---- fake containers ----
+# Id: PREFIX + 8 hex index + 8 hex run tag + 44 hex: the first 12 hex digits (what tools print as
+# the short id) differ per container.
+make_containers() { # make_containers UPTO
+  local upto=$1 i id h new=() dirs=() pid
+  for ((i = ${#IDS[@]}; i < upto; i++)); do
+    printf -v id '%s%08x%s%044x' "$PREFIX" "$i" "$TAG" "$i"
+    IDS+=("$id")
+    new+=("$id")
+  done
+  [ ${#new[@]} -gt 0 ] || return 0
+  for h in "${HIER[@]}"; do
+    if [ ! -d "$h/docker" ]; then mkdir "$h/docker" && MADE_DIRS+=("$h/docker"); fi
+    for id in "${new[@]}"; do dirs+=("$h/docker/$id"); done
+  done
+  printf '%s\n' "${dirs[@]}" | xargs mkdir || die "cannot create cgroups"
+  MADE_DIRS+=("${dirs[@]}")
+  i=$((${#IDS[@]} - ${#new[@]}))
+  for id in "${new[@]}"; do
+    if ((i % 4 == 3)); then
+      # A quarter in their own network namespace with an interface eth0 that is up.
+      # (a bridge where the kernel has no dummy driver: either is one idle non-loopback link)
+      unshare --net -- sh -c '{ ip link add eth0 type dummy || ip link add eth0 type bridge; } &&
+        ip link set eth0 up; exec sleep 1000000' </dev/null >/dev/null 2>&1 &
+    else
+      sleep 1000000 </dev/null >/dev/null 2>&1 &
+    fi
+    pid=$!
+    PIDS+=("$pid")
+    for h in "${HIER[@]}"; do echo "$pid" >"$h/docker/$id/cgroup.procs" || die "cannot move $pid"; done
+    mkdir "$W/docker/containers/$id"
+    printf '{"ID":"%s","Name":"/bench-%d","State":{"Running":true}}' "$id" "$i" \
+      >"$W/docker/containers/$id/config.v2.json"
+    i=$((i + 1))
+  done
+  sleep 1 # let the namespaces get their interfaces
+}
+
+# ---- measuring ----
+# snap PID FILE [UNTIL]: process CPU ticks and wall time (read with builtins only, right after
+# waiting until the wall time UNTIL), then per-thread ticks.
+snap() {
+  local pid=$1 out=$2 until=${3:-} s t c now
+  if [ -n "$until" ]; then
+    # Sleep to an absolute time: the window is exactly MEASURE s long, so it holds the same
+    # number of once-per-interval bursts of work whatever its phase.
+    now=$EPOCHREALTIME
+    sleep "$(awk -v u="$until" -v n="$now" 'BEGIN { d = u - n; printf "%.6f", (d > 0 ? d : 0) }')"
+  fi
+  read -r s <"/proc/$pid/stat" || return 1
+  now=$EPOCHREALTIME
+  set -- ${s##*) }
+  {
+    echo "proc $((${12} + ${13})) $now"
+    # Per thread: schedstat's first field, the exact run time in ns.
+    for t in /proc/"$pid"/task/*; do
+      read -r s _ <"$t/schedstat" && read -r c <"$t/comm" || continue
+      echo "thread ${t##*/} ${c// /_} $s"
+    done
+  } >"$out"
+}
+
+# measure NAME PID [COUNTFILE]: waits the window, writes res/NAME with rate figures.
+measure() {
+  local name=$1 pid=$2 count=${3:-} c0="" c1=""
+  snap "$pid" "$W/res/$name.t0" || return 1
+  [ -n "$count" ] && c0=$(cat "$count" 2>/dev/null)
+  local t0
+  t0=$(awk '$1 == "proc" { print $3 }' "$W/res/$name.t0")
+  snap "$pid" "$W/res/$name.t1" "$(awk -v t="$t0" -v m="$MEASURE" 'BEGIN { printf "%.6f", t + m }')" || return 1
+  [ -n "$count" ] && c1=$(cat "$count" 2>/dev/null)
+  local hwm
+  hwm=$(awk '/^VmHWM/{print $2}' /proc/"$pid"/status)
+  # The count file says "lists values time" as of its last update (once per interval): the
+  # list rate comes from its own timestamps.
+  awk -v tck="$CLK_TCK" -v c0="${c0:-0 0 0}" -v c1="${c1:-0 0 1}" -v hwm="$hwm" '
+    FNR == NR && $1 == "proc" { p0 = $2; w0 = $3; next }
+    FNR == NR && $1 == "thread" { t0[$2] = $4; next }
+    $1 == "proc" { p1 = $2; w1 = $3; next }
+    $1 == "thread" { cls = $3; gsub(/[#0-9]+$/, "", cls); d[cls] += $4 - t0[$2]; seen[cls] = 1; next }
+    END {
+      wall = w1 - w0
+      split(c0, a, " "); split(c1, b, " "); cw = b[3] - a[3]; if (cw <= 0) cw = 1
+      printf "wall %.3f\ncpu_us_per_s %.1f\nlists_per_s %.2f\nvalues_per_s %.2f\nhwm_kib %d\n",
+        wall, (p1 - p0) * 1e6 / tck / wall, (b[1] - a[1]) / cw, (b[2] - a[2]) / cw, hwm
+      for (k in seen) printf "thread_us_per_s:%s %.1f\n", k, d[k] / 1000 / wall
+    }' "$W/res/$name.t0" "$W/res/$name.t1" >"$W/res/$name"
+}
+get() { # get RUN KEY [DEFAULT]
+  awk -v k="$2" -v def="${3:-nan}" '$1 == k { print $2; f = 1 } END { if (!f) print def }' \
+    "$W/res/$1" 2>/dev/null || echo "${3:-nan}"
+}
+
+# ---- collectd runs ----
+# run_collectd NAME N_EXPECTED "CALIB_OPTS" "PLUGIN_BLOCKS"
+run_collectd() {
+  local name=$1 expect=$2 calib=$3 body=$4
+  local d="$W/$name"
+  mkdir -p "$d"
+  cat >"$d/collectd.conf" <<CONF
+Hostname "benchhost"
+FQDNLookup false
+Interval 1
+ReadThreads 5
+WriteThreads 5
+PluginDir "$W/plugins"
+BaseDir "$d"
+PIDFile "$d/collectd.pid"
+TypesDB "/usr/share/collectd/types.db"
+LoadPlugin logfile
+<Plugin logfile>
+  LogLevel info
+  File "$d/collectd.log"
+  Timestamp true
+</Plugin>
+# The only writer: counts value lists (atomic increments, no I/O).
+LoadPlugin dispatch_calibrate
+<Plugin dispatch_calibrate>
+  CountFile "$d/count"
+$calib
+</Plugin>
+$body
+CONF
+  "$COLLECTD_BIN" -f -C "$d/collectd.conf" >"$d/stdout" 2>&1 &
+  DAEMON_PID=$! DAEMON_KIND=collectd
+  local i t_start=$SECONDS
+  sleep 1
+  kill -0 "$DAEMON_PID" 2>/dev/null || { cat "$d/stdout" "$d/collectd.log" >&2; die "collectd ($name) did not start"; }
+  if [ "$expect" -gt 0 ]; then # the plugin notifies every container it registers
+    for ((i = 0; i < 600; i++)); do
+      [ "$(grep -c 'container appeared' "$d/collectd.log")" -ge "$expect" ] && break
+      sleep 0.2
+    done
+  fi
+  local reg=$((SECONDS - t_start))
+  sleep "$WARMUP"
+  measure "$name" "$DAEMON_PID" "$d/count" || die "collectd ($name) died"
+  echo "registered_s $reg" >>"$W/res/$name"
+  echo "containers $(grep -c 'container appeared' "$d/collectd.log")" >>"$W/res/$name"
+  if [ $PERF -eq 1 ] && [ "$name" = "all-$NMAX" ] && command -v perf >/dev/null; then
+    log "perf record (8 s) on $name"
+    # DWARF unwinding: collectd and libc are built without frame pointers.
+    perf record -q -F 499 --call-graph dwarf,16384 -p "$DAEMON_PID" -o "$W/perf.data" -- sleep 8 >/dev/null 2>&1
+    perf report -i "$W/perf.data" --no-children --sort dso,sym --stdio 2>/dev/null |
+      grep -E '^ +[0-9]' | head -40 >"$W/perf-symbols.txt"
+    perf report -i "$W/perf.data" --no-children --sort comm --stdio 2>/dev/null |
+      grep -E '^ +[0-9]' | head -15 >"$W/perf-threads.txt"
+  fi
+  stop_daemon
+  {
+    echo "late_reads $(grep -c 'above its read interval' "$d/collectd.log")"
+    echo "late_max_s $(grep -o 'took [0-9.]* seconds, which is above' "$d/collectd.log" |
+      awk '{ if ($2 > m) m = $2 } END { print m + 0 }')"
+    echo "errors $(grep -ciE '\[error\]' "$d/collectd.log")"
+  } >>"$W/res/$name"
+  grep -iE '\[error\]|above its read interval' "$d/collectd.log" | head -3 | sed "s/^/  $name: /" >&2
+  log "$name: $(tr '\n' ' ' <"$W/res/$name" | sed 's/thread_us_per_s:/t:/g')"
+}
+
+container_block() { # container_block GROUP...: those groups on, the others off
+  local g on
+  echo "LoadPlugin container"
+  echo "<Plugin container>"
+  echo "  DockerRoot \"$W/docker\""
+  echo "  Container \"/^bench-/\""
+  for g in "${ALL_GROUPS[@]}"; do
+    on=false
+    [[ " $* " == *" $g "* || " $* " == *" all "* ]] && on=true
+    echo "  Collect$g $on"
+  done
+  echo "</Plugin>"
+}
+
+cgroups_block() {
+  printf 'LoadPlugin cgroups\n<Plugin cgroups>\n  CGroup "/^%s[0-9a-f]{8}%s/"\n</Plugin>\n' "$PREFIX" "$TAG"
+}
+
+# ---- netdata runs ----
+ND_PORT=$((20000 + RANDOM % 20000))
+run_netdata() { # run_netdata NAME CGROUPS(yes|no) N_EXPECTED
+  local name=$1 on=$2 expect=$3 d="$W/$1"
+  mkdir -p "$d"/{etc,cache,lib,log,run}
+  touch "$d/etc/.opt-out-from-anonymous-statistics"
+  local auto="" k
+  for k in "cpuacct stat (total CPU)" "cpuacct usage (per core CPU)" "memory" "detailed memory" \
+    "memory limits fail count" "swap memory" "blkio bandwidth" "blkio operations" \
+    "blkio throttle bandwidth" "blkio throttle operations" "blkio queued operations" \
+    "blkio merged operations" "cpu pressure" "io some pressure" "io full pressure" \
+    "memory some pressure" "memory full pressure"; do
+    auto+="	enable $k = yes"$'\n'
+  done
+  cat >"$d/etc/netdata.conf" <<CONF
+[global]
+	run as user = root
+	hostname = benchhost
+	update every = 1
+[directories]
+	config = $d/etc
+	cache = $d/cache
+	lib = $d/lib
+	log = $d/log
+	run = $d/run
+[db]
+	mode = ram
+[web]
+	bind to = 127.0.0.1:$ND_PORT
+[registry]
+	enabled = no
+[ml]
+	enabled = no
+[health]
+	enabled = no
+[statsd]
+	enabled = no
+[plugins]
+	cgroups = $on
+	proc = no
+	diskspace = no
+	tc = no
+	idlejitter = no
+	apps = no
+	python.d = no
+	go.d = no
+	charts.d = no
+	perf = no
+	slabinfo = no
+	ebpf = no
+	timex = no
+	checks = no
+	fping = no
+	ioping = no
+	nfacct = no
+	cups = no
+	freeipmi = no
+	enable running new plugins = no
+[plugin:cgroups]
+	update every = 1
+	check for new cgroups every = 2
+	use unified cgroups = no
+	max cgroups to allow = 100000
+	enable by default cgroups matching = /docker/$PREFIX* !*
+	run script to rename cgroups matching = !*
+	script to get cgroup network interfaces =
+$auto
+CONF
+  DO_NOT_TRACK=1 netdata -c "$d/etc/netdata.conf" -D >"$d/stdout" 2>&1 &
+  DAEMON_PID=$! DAEMON_KIND=netdata
+  local i found=0 t_start=$SECONDS
+  for ((i = 0; i < 100; i++)); do
+    curl -sf "http://127.0.0.1:$ND_PORT/api/v1/info" >/dev/null 2>&1 && break
+    kill -0 "$DAEMON_PID" 2>/dev/null || { tail "$d/stdout" "$d/log/error.log" >&2; die "netdata ($name) did not start"; }
+    sleep 0.2
+  done
+  nd_charts() {
+    curl -sf "http://127.0.0.1:$ND_PORT/api/v1/charts" 2>/dev/null |
+      jq -r --arg p "$PREFIX" '.charts | to_entries[] | select(.key | test("^cgroup_.*" + $p)) |
+        "\(.key | split(".")[0]) \(.value.dimensions | length)"'
+  }
+  if [ "$expect" -gt 0 ]; then
+    for ((i = 0; i < 300; i++)); do
+      found=$(nd_charts | awk '{ print $1 }' | sort -u | wc -l)
+      [ "$found" -ge "$expect" ] && break
+      sleep 1
+    done
+    [ "$found" -ge "$expect" ] || log "netdata found only $found of $expect containers"
+  fi
+  local reg=$((SECONDS - t_start))
+  # netdata stores the metadata of new charts in SQLite for a while after discovery (thread
+  # METASYNC): a longer warm-up keeps that out of the steady-state figure.
+  sleep "$((WARMUP * 3))"
+  measure "$name" "$DAEMON_PID" || die "netdata ($name) died"
+  {
+    echo "registered_s $reg"
+    nd_charts | awk '{ c[$1] = 1; d += $2 } END { n = length(c); printf "containers %d\ncharts %d\ndims %d\n", n, NR, d }'
+  } >>"$W/res/$name"
+  stop_daemon
+  log "$name: $(tr '\n' ' ' <"$W/res/$name" | sed 's/thread_us_per_s:/t:/g')"
+}
+
+# ---- the runs ----
+if [ -n "$REPORT_DIR" ]; then :; else
+T_BEGIN=$SECONDS
+log "baseline: collectd with no read plugin but the counting writer"
+run_collectd base 0 "" ""
+if [ $NO_NETDATA -eq 0 ]; then
+  log "baseline: netdata with the cgroups plugin off"
+  run_netdata nd-base no 0
+fi
+
+for N in "${NS[@]}"; do
+  log "creating containers up to $N"
+  make_containers "$N"
+  log "N=$N: collectd-container, every group on"
+  run_collectd "all-$N" "$N" "" "$(container_block all)"
+  L=$(get "all-$N" lists_per_s | awk '{ printf "%d", $1 + 0.5 }')
+  log "N=$N: calibration: $L value lists per interval from $N callbacks, no I/O"
+  run_collectd "calib-$N" 0 "  Lists $L
+  Instances $N" ""
+  log "N=$N: collectd's cgroups plugin"
+  run_collectd "cgroups-$N" 0 "" "$(cgroups_block)"
+  if [ $NO_NETDATA -eq 0 ]; then
+    log "N=$N: netdata cgroups collector"
+    run_netdata "nd-$N" yes "$N"
+  fi
+  if [ "$N" -eq "$GROUPS_AT" ]; then
+    for g in none "${ALL_GROUPS[@]}"; do
+      log "N=$N: group $g alone"
+      run_collectd "grp-$g-$N" "$N" "" "$(container_block "$g")"
+    done
+  fi
+done
+T_RUN=$((SECONDS - T_BEGIN))
+declare -p NS GROUPS_AT ALL_GROUPS T_RUN MEASURE WARMUP NMAX NO_NETDATA >"$W/res/meta"
+fi
+
+# ---- the tables ----
+report() {
+  local base ndbase
+  base=$(get base cpu_us_per_s)
+  ndbase=$(get nd-base cpu_us_per_s)
+  echo "collectd-container benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -r), $(nproc) CPUs,"
+  echo "$(awk -F': ' '/^model name/{print $2; exit}' /proc/cpuinfo)"
+  echo "collectd $("$COLLECTD_BIN" -h 2>&1 | awk '/^collectd/{sub(/,$/, "", $2); print $2; exit}'), Interval 1, ReadThreads 5, WriteThreads 5; window ${MEASURE} s after ${WARMUP} s warm-up; run time ${T_RUN} s"
+  echo "groups on: ${ALL_GROUPS[*]} (kernel.task_delayacct=1); baseline collectd: $(printf %.0f "$base") µs CPU/s, VmHWM $(get base hwm_kib) KiB"
+  echo
+  echo "collectd-container, every group on (µs of collectd CPU per container per read, baseline subtracted)"
+  printf '%6s %6s %8s %9s %8s %9s %9s %10s %9s %6s %s\n' N reads total dispatch own lists/ctr values/ctr "RSS+ MiB" "KiB/ctr" late "reader/writer/other µs per ctr"
+  local l0
+  l0=$(awk -v l="$(get "all-${NS[0]}" lists_per_s)" -v n="${NS[0]}" 'BEGIN { print l / n }')
+  for N in "${NS[@]}"; do
+    awk -v N="$N" -v l0="$l0" -v base="$base" -v a="$(get "all-$N" cpu_us_per_s)" -v c="$(get "calib-$N" cpu_us_per_s)" \
+      -v l="$(get "all-$N" lists_per_s)" -v v="$(get "all-$N" values_per_s)" \
+      -v h="$(get "all-$N" hwm_kib)" -v hb="$(get base hwm_kib)" -v late="$(get "all-$N" late_reads)" \
+      -v lm="$(get "all-$N" late_max_s)" -v seen="$(get "all-$N" containers)" \
+      -v tr="$(get "all-$N" thread_us_per_s:reader 0)" -v tw="$(get "all-$N" thread_us_per_s:writer 0)" \
+      -v br="$(get base thread_us_per_s:reader 0)" -v bw="$(get base thread_us_per_s:writer 0)" '
+      BEGIN {
+        # reads: the share of the expected container reads done (lists per container relative to
+        # the smallest N); below 100% collectd could not keep up and the figures are per read done.
+        f = (l0 > 0 ? l / N / l0 : 1); if (f > 1 || f <= 0) f = 1
+        tot = (a - base) / N / f; disp = (c - base) / N / f
+        rd = (tr - br) / N / f; wr = (tw - bw) / N / f
+        printf "%6d %5.0f%% %8.1f %9.1f %8.1f %9.2f %9.2f %10.1f %9.2f %6s %.0f/%.0f/%.0f%s\n", N, f * 100, tot, disp, tot - disp,
+          l / N, v / N, (h - hb) / 1024, (h - hb) / N, late (late > 0 ? " (max " lm " s)" : ""),
+          rd, wr, tot - rd - wr, (seen < N ? "  (only " seen " containers registered)" : "")
+      }'
+  done
+  if [ $NO_NETDATA -eq 0 ]; then
+    echo
+    echo "peers on the same containers (µs of CPU per container per collection, baseline subtracted)"
+    printf '%6s %9s %9s %8s %9s %10s %9s %9s %11s %11s\n' N container netdata "nd thr" "nd vals" "nd KiB/ctr" cgroups "cg lists" "nd/contnr" "contnr/cg"
+    for N in "${NS[@]}"; do
+      awk -v N="$N" -v base="$base" -v ndb="$ndbase" -v a="$(get "all-$N" cpu_us_per_s)" \
+        -v l="$(get "all-$N" lists_per_s)" -v l0="$l0" \
+        -v nd="$(get "nd-$N" cpu_us_per_s)" -v ndt="$(get "nd-$N" 'thread_us_per_s:PLUGIN[cgroups]' 0)" \
+        -v dims="$(get "nd-$N" dims)" -v ndc="$(get "nd-$N" containers)" -v ndh="$(get "nd-$N" hwm_kib)" \
+        -v ndhb="$(get nd-base hwm_kib)" -v cg="$(get "cgroups-$N" cpu_us_per_s)" \
+        -v cgl="$(get "cgroups-$N" lists_per_s)" '
+        BEGIN {
+          f = (l0 > 0 ? l / N / l0 : 1); if (f > 1 || f <= 0) f = 1
+          t = (a - base) / N / f; n = (nd - ndb) / N; g = (cg - base) / N
+          printf "%6d %9.1f %9.1f %8.1f %9.1f %10.0f %9.1f %9.2f %11.2f %11.2f%s\n", N, t, n, ndt / N,
+            (ndc > 0 ? dims / ndc : 0), (ndh - ndhb) / N, g, cgl / N, (t > 0 ? n / t : 0), (g > 0 ? t / g : 0),
+            (ndc < N ? "  (netdata collected only " ndc ")" : "")
+        }'
+    done
+  else
+    echo
+    echo "collectd cgroups plugin (µs per container per read): "
+    for N in "${NS[@]}"; do
+      awk -v N="$N" -v base="$base" -v cg="$(get "cgroups-$N" cpu_us_per_s)" -v cgl="$(get "cgroups-$N" lists_per_s)" \
+        'BEGIN { printf "  N=%d: %.1f µs, %.2f lists\n", N, (cg - base) / N, cgl / N }'
+    done
+  fi
+  if [ "$GROUPS_AT" -gt 0 ]; then
+    local N=$GROUPS_AT
+    echo
+    local d
+    d=$(awk -v b="$base" -v c="$(get "calib-$N" cpu_us_per_s)" -v l="$(get "calib-$N" lists_per_s)" 'BEGIN { printf "%.2f", (c - b) / l }')
+    echo "one metric group at a time, N=$N (µs per container per read; dispatch = lists x $d µs, the"
+    echo "calibrated cost per list at N=$N; 'none' = every group off: discovery and the callbacks alone)"
+    printf '%10s %8s %9s %8s %9s %6s\n' group total dispatch own lists/ctr late
+    for g in none "${ALL_GROUPS[@]}"; do
+      awk -v N="$N" -v g="$g" -v base="$base" -v a="$(get "grp-$g-$N" cpu_us_per_s)" \
+        -v l="$(get "grp-$g-$N" lists_per_s)" -v d="$d" -v late="$(get "grp-$g-$N" late_reads)" '
+        BEGIN {
+          t = (a - base) / N; disp = l / N * d
+          printf "%10s %8.1f %9.1f %8.1f %9.2f %6s\n", g, t, disp, t - disp, l / N, late
+        }'
+    done
+  fi
+  if [ -s "$W/perf-symbols.txt" ]; then
+    echo
+    echo "perf: collectd at N=$NMAX, every group on, top symbols (self time)"
+    cat "$W/perf-symbols.txt"
+    echo "perf: by thread"
+    cat "$W/perf-threads.txt"
+  fi
+}
+report | tee "$W/res/report.txt"
