@@ -11,8 +11,11 @@
 #include "cgroup_v1.h"
 #include "cgroup_v2.h"
 #include "cgroupfs.h"
+#include "delayacct.h"
+#include "diagnosis.h"
 #include "identify.h"
 #include "genl.h"
+#include "hoststat.h"
 #include "loadavg.h"
 #include "metrics.h"
 #include "names.h"
@@ -67,6 +70,9 @@ static bool conf_collect_network = true;
 static select_list_t *conf_interfaces;
 static bool conf_ignore_selected_interface = true;
 static bool conf_interface_given;
+static bool conf_collect_delay = true;
+static bool conf_enable_delayacct = false;
+static bool conf_collect_diagnosis = true;
 
 /* ---- state shared by the callbacks ---- */
 
@@ -79,6 +85,16 @@ static bool initialized;
 /* Network: off for good after a missing privilege or a worker that could not return home. */
 static atomic_bool network_on;
 static netns_registry_t *netns_owners;
+
+/* Delay accounting: off for good after a missing CAP_NET_ADMIN or a kernel without taskstats. */
+static atomic_bool delay_on;
+static atomic_bool delay_off_warned;
+
+/* The host's CPU times, read once per interval for all containers (the diagnosis). */
+static pthread_mutex_t hoststat_lock = PTHREAD_MUTEX_INITIALIZER;
+static hoststat_t hoststat_cache;
+static double hoststat_time = -1;
+static int hoststat_err;
 
 typedef struct container_s {
   char relpath[PATH_MAX];
@@ -104,6 +120,10 @@ typedef struct container_s {
   meta_data_t *meta;
   loadavg_t load;
   task_method_t task_method;
+  delay_state_t *delay; /* NULL when delay collection is off */
+  diag_tracker_t diag;
+  pid_t *tgids;
+  size_t tgids_cap;
   char complained[MAX_COMPLAINTS][64];
   int n_complained;
   struct container_s *next;
@@ -132,6 +152,8 @@ static void container_free(void *arg) {
     return;
   pthread_mutex_destroy(&c->read_lock);
   meta_data_destroy(c->meta);
+  delay_state_destroy(c->delay);
+  free(c->tgids);
   free(c);
 }
 
@@ -394,6 +416,138 @@ static void remember_totals(container_t *c, const cg_metrics_t *m) {
     c->last = *m;
 }
 
+/* Idle and total CPU ticks of the CPUs in mask (NULL: all), from a /proc/stat read at most
+ * every half second for all containers. */
+static bool host_cpu_ticks(const hs_cpumask_t *mask, uint64_t *idle, uint64_t *total) {
+  pthread_mutex_lock(&hoststat_lock);
+  double now = now_seconds();
+  if (hoststat_time < 0 || now - hoststat_time >= 0.5) {
+    hoststat_err = hoststat_read(conf_proc_root, &hoststat_cache);
+    hoststat_time = now;
+  }
+  unsigned n;
+  bool ok = hoststat_err == 0 && hoststat_sum(&hoststat_cache, mask, idle, total, &n) == 0;
+  pthread_mutex_unlock(&hoststat_lock);
+  return ok;
+}
+
+static uint64_t cpuset_signature(const hs_cpumask_t *mask) {
+  uint64_t h = 1469598103934665603ull; /* FNV-1a over the set's bytes */
+  const unsigned char *p = (const unsigned char *)mask;
+  for (size_t i = 0; i < sizeof(*mask); i++)
+    h = (h ^ p[i]) * 1099511628211ull;
+  return h;
+}
+
+static void notify_diagnosis(const container_t *c, int severity, const char *message) {
+  if (!conf_notifications)
+    return;
+  notification_t n = {.severity = severity, .time = cdtime()};
+  sstrncpy(n.host, hostname_g, sizeof(n.host));
+  sstrncpy(n.plugin, PLUGIN_NAME, sizeof(n.plugin));
+  sstrncpy(n.plugin_instance, c->name, sizeof(n.plugin_instance));
+  sstrncpy(n.type, "gauge", sizeof(n.type));
+  sstrncpy(n.type_instance, "cpu_diagnosis", sizeof(n.type_instance));
+  ssnprintf(n.message, sizeof(n.message), "container %s: %s", c->name, message);
+  plugin_notification_meta_add_string(&n, "container_id", c->id);
+  plugin_notification_meta_add_string(&n, "cgroup", c->relpath);
+  plugin_dispatch_notification(&n);
+  plugin_notification_meta_free(n.meta);
+}
+
+static void delay_off(const char *why) {
+  bool was_on = atomic_exchange(&delay_on, false);
+  if (was_on)
+    ERROR(PLUGIN_NAME " plugin: %s; delay accounting collection is now off, everything else "
+                      "goes on.",
+          why);
+}
+
+/* Delay accounting, context switches and the CPU diagnosis. procs_dir: the cgroup directory
+ * whose subtree holds the container's processes. */
+static void read_delay(container_t *c, int procs_dir, const cg_metrics_t *m) {
+  delay_totals_t t;
+  bool have = false;
+  if (c->delay && atomic_load(&delay_on) && procs_dir >= 0) {
+    size_t n = 0;
+    int rc = delay_collect_tgids(procs_dir, &c->tgids, &n, &c->tgids_cap);
+    if (rc == 0 || rc == -ENOENT)
+      rc = delay_sample_container(c->delay, c->tgids, n, &t);
+    if (rc == 0) {
+      have = true;
+    } else if (rc == -EPERM) {
+      delay_off("taskstats (TASKSTATS_CMD_GET) needs CAP_NET_ADMIN, which collectd does not have "
+                "(run it as root or grant it CAP_NET_ADMIN)");
+    } else if (rc == -ENOENT || rc == -ESHUTDOWN) {
+      delay_off("the kernel's taskstats interface is gone");
+    } else {
+      report_file_error(c, "taskstats", rc, "cannot read the delays of its processes");
+    }
+  }
+  if (have) {
+    if (t.delay_on) {
+      for (int k = 0; k < TS_DELAY_COUNT; k++) {
+        if (!(t.present & TS_F_DELAY(k)))
+          continue;
+        char ti[DATA_MAX_NAME_LEN];
+        snprintf(ti, sizeof(ti), "delay_%s", taskstats_delay_name(k));
+        dispatch_derive(c, "total_time_in_ms", ti, t.delay_ns[k] / 1000000);
+      }
+    } else if (!atomic_exchange(&delay_off_warned, true)) {
+      WARNING(PLUGIN_NAME " plugin: delay accounting is off in the kernel (kernel.task_delayacct "
+                          "= 0): the delay_* values are not collected, everything else is. Turn "
+                          "it on with \"sysctl kernel.task_delayacct=1\", the \"delayacct\" boot "
+                          "parameter, or \"EnableDelayAccounting true\" in the plugin's "
+                          "configuration.");
+    }
+    if (t.present & TS_F_CTXSW) {
+      dispatch_derive(c, "contextswitch", "voluntary", t.nvcsw);
+      dispatch_derive(c, "contextswitch", "involuntary", t.nivcsw);
+    }
+  }
+  if (!conf_collect_diagnosis || c->is_host)
+    return;
+  diag_sample_t s = {.time_s = now_seconds(), .ticks_per_s = sysconf(_SC_CLK_TCK)};
+  if (m->has_cfs) {
+    s.has_throttling = true;
+    s.throttled_us = m->cfs_throttled_us;
+    s.throttled_periods = m->cfs_throttled_periods;
+    s.periods = m->cfs_periods;
+  }
+  s.has_quota = m->has_cpu_quota;
+  if (have && (t.present & TS_F_CTXSW)) {
+    s.has_nivcsw = true;
+    s.nivcsw = t.nivcsw;
+  }
+  if (have && t.delay_on && (t.present & TS_F_DELAY(TS_DELAY_CPU))) {
+    s.has_cpu_delay = true;
+    s.cpu_delay_ns = t.delay_ns[TS_DELAY_CPU];
+  }
+  if (m->has_cpu_time) {
+    s.has_cpu_usage = true;
+    s.cpu_usage_us = m->cpu_user_us + m->cpu_system_us;
+  }
+  const hs_cpumask_t *mask = have && t.has_cpus ? &t.cpus : NULL;
+  s.has_host = host_cpu_ticks(mask, &s.host_idle_ticks, &s.host_total_ticks);
+  s.host_cpus_sig = mask ? cpuset_signature(mask) : 0;
+  int from;
+  char why[192];
+  int code = diag_track(&c->diag, &s, &from, why, sizeof(why));
+  if (code < 0)
+    return;
+  dispatch_gauge(c, "gauge", "cpu_diagnosis", (double)code);
+  if (from == -2 || (from == -1 && code == DIAG_NOT_THROTTLED))
+    return;
+  char msg[NOTIF_MAX_MSG_LEN];
+  if (code != DIAG_NOT_THROTTLED) {
+    snprintf(msg, sizeof(msg), "CPU %s (%s)", diag_name(code), why);
+    notify_diagnosis(c, NOTIF_WARNING, msg);
+  } else {
+    snprintf(msg, sizeof(msg), "CPU not_throttled again, was %s (%s)", diag_name(from), why);
+    notify_diagnosis(c, NOTIF_OKAY, msg);
+  }
+}
+
 static void container_read_locked(container_t *c) {
   cg_metrics_t m;
   memset(&m, 0, sizeof(m));
@@ -426,6 +580,17 @@ static void container_read_locked(container_t *c) {
   }
   dispatch_metrics(c, &m);
   remember_totals(c, &m);
+
+  if ((c->delay || conf_collect_diagnosis) && !c->is_host) {
+    /* The processes: v2 the container's tree; v1 its cpu (or cpuacct) hierarchy. */
+    int procs = layout.kind == CG_LAYOUT_V2 ? -1
+                : v1_root_fd[CG_V1_CPU] >= 0
+                    ? open_cgroup_dir(v1_root_fd[CG_V1_CPU], c->relpath)
+                    : open_cgroup_dir(v1_root_fd[CG_V1_CPUACCT], c->relpath);
+    read_delay(c, layout.kind == CG_LAYOUT_V2 ? primary : procs, &m);
+    if (procs >= 0)
+      close(procs);
+  }
 
   if (atomic_load(&network_on) && !c->is_host)
     read_network(c, primary);
@@ -709,6 +874,9 @@ static void container_register(container_t *c) {
   memset(&c->task_method, 0, sizeof(c->task_method));
   c->task_method.kind = conf_task_method;
   c->seen = true;
+  diag_tracker_init(&c->diag);
+  if (!c->is_host && atomic_load(&delay_on))
+    c->delay = delay_state_create();
 
   /* The registry keeps a pointer that stays valid: collectd frees c only after discovery has
    * unlinked it and unregistered the callback. */
@@ -907,6 +1075,12 @@ static int container_config(oconfig_item_t *ci) {
       conf_interface_given = true;
     } else if (strcasecmp(key, "IgnoreSelectedInterface") == 0)
       status = cf_util_get_boolean(child, &conf_ignore_selected_interface);
+    else if (strcasecmp(key, "CollectDelay") == 0)
+      status = cf_util_get_boolean(child, &conf_collect_delay);
+    else if (strcasecmp(key, "EnableDelayAccounting") == 0)
+      status = cf_util_get_boolean(child, &conf_enable_delayacct);
+    else if (strcasecmp(key, "CollectDiagnosis") == 0)
+      status = cf_util_get_boolean(child, &conf_collect_diagnosis);
     else if (strcasecmp(key, "Notifications") == 0)
       status = cf_util_get_boolean(child, &conf_notifications);
     else {
@@ -952,6 +1126,37 @@ static void seed_host_load(container_t *host) {
       sscanf(text, "%lf %lf %lf", &avg[0], &avg[1], &avg[2]) == 3)
     for (int i = 0; i < 3; i++)
       host->load.avg[i] = avg[i];
+}
+
+static void delay_log(int level, const char *msg) {
+  plugin_log(level, PLUGIN_NAME " plugin: %s", msg);
+}
+
+static void delay_start(void) {
+  atomic_store(&delay_off_warned, false);
+  if (!conf_collect_delay) {
+    atomic_store(&delay_on, false);
+    return;
+  }
+  if (conf_enable_delayacct && delay_accounting_state(conf_proc_root) == 0) {
+    int err = delay_accounting_enable(conf_proc_root);
+    if (err)
+      ERROR(PLUGIN_NAME " plugin: EnableDelayAccounting: cannot write 1 to "
+                        "%s/sys/kernel/task_delayacct: %s.",
+            conf_proc_root, strerror(-err));
+    else
+      INFO(PLUGIN_NAME " plugin: switched delay accounting on (kernel.task_delayacct = 1).");
+  }
+  delay_config_t dc = {.proc_root = conf_proc_root, .exit_listener = true, .log = delay_log};
+  int err = delay_init(&dc);
+  if (err) {
+    ERROR(PLUGIN_NAME " plugin: the kernel's taskstats interface is not available (%s); delay "
+                      "accounting collection is off.",
+          strerror(-err));
+    atomic_store(&delay_on, false);
+    return;
+  }
+  atomic_store(&delay_on, true);
 }
 
 static int container_init(void) {
@@ -1024,6 +1229,8 @@ static int container_init(void) {
   }
 
   exit_watcher_start();
+  delay_start();
+
   user_data_t ud = {0};
   plugin_register_complex_read(READ_GROUP, "container/discover", discover, 0, &ud);
 
@@ -1060,6 +1267,9 @@ static void config_reset(void) {
   conf_task_method = TASK_METHOD_PROCSTATE;
   conf_collect_host = false;
   conf_notifications = true;
+  conf_collect_delay = true;
+  conf_enable_delayacct = false;
+  conf_collect_diagnosis = true;
   sstrncpy(conf_cgroup_root, "/sys/fs/cgroup", sizeof(conf_cgroup_root));
   sstrncpy(conf_proc_root, "/proc", sizeof(conf_proc_root));
   sstrncpy(conf_docker_root, "/var/lib/docker", sizeof(conf_docker_root));
@@ -1075,6 +1285,8 @@ static int container_shutdown(void) {
   registry = NULL; /* collectd freed every container with its callback */
   pthread_mutex_unlock(&registry_lock);
   if (initialized) {
+    delay_shutdown();
+    atomic_store(&delay_on, false);
     genl_shutdown();
     atomic_store(&network_on, false);
     netns_shutdown();
@@ -1091,6 +1303,9 @@ static int container_shutdown(void) {
   config_reset();
   initialized = false;
   memset(method_logged, 0, sizeof(method_logged));
+  pthread_mutex_lock(&hoststat_lock);
+  hoststat_time = -1;
+  pthread_mutex_unlock(&hoststat_lock);
   return 0;
 }
 
