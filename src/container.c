@@ -37,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -105,6 +106,7 @@ typedef struct container_s {
   bool is_host;
   bool seen; /* by the current discovery pass */
   bool host_netns_noted;
+  pid_t host_netns_pid;  /* the process last seen in the host's network namespace, 0 if none */
   bool provisional_name; /* a fallback name that discovery keeps trying to resolve */
   int name_attempts;
   /* Serialises a collectd read and the final read the exit watcher may start. */
@@ -353,7 +355,26 @@ static void network_off(const char *why) {
     ERROR(PLUGIN_NAME " plugin: %s; network collection is now off, everything else goes on.", why);
 }
 
+/* A container seen in the host's namespace stays there while that process does: one stat and
+ * one membership check instead of a round trip to the namespace worker. */
+static bool still_in_host_netns(container_t *c) {
+  if (c->host_netns_pid <= 0)
+    return false;
+  char path[PATH_MAX];
+  struct stat st;
+  netns_id_t host = netns_host_id();
+  if (snprintf(path, sizeof(path), "%s/%d/ns/net", conf_proc_root, (int)c->host_netns_pid) <
+          (int)sizeof(path) &&
+      stat(path, &st) == 0 && (uint64_t)st.st_dev == host.dev && (uint64_t)st.st_ino == host.ino &&
+      proc_pid_in_cgroup(conf_proc_root, c->host_netns_pid, c->relpath))
+    return true;
+  c->host_netns_pid = 0;
+  return false;
+}
+
 static void read_network(container_t *c, int dirfd) {
+  if (still_in_host_netns(c))
+    return;
   pid_t pids[NET_MAX_PIDS];
   size_t n = collect_pids(dirfd, pids, NET_MAX_PIDS, 0);
   if (n == 0)
@@ -381,6 +402,7 @@ static void read_network(container_t *c, int dirfd) {
     }
     break;
   case NETNS_HOST:
+    c->host_netns_pid = res.pid;
     if (!c->host_netns_noted) {
       c->host_netns_noted = true;
       DEBUG(PLUGIN_NAME " plugin: container %s uses the host's network namespace: no interface "
