@@ -5,9 +5,9 @@
  *   <Plugin dispatch_calibrate>
  *     CountFile "/dev/shm/x/count"   # count every value list collectd writes (all plugins)
  *     Lists 3000                      # dispatch this many value lists per interval...
- *     Instances 1000                  # ...spread over this many read callbacks (like one per container)
- *     Meta true                       # attach 3 string meta data entries to each list, as the
- *                                     # container plugin does (collectd clones them per dispatch)
+ *     Instances 1000                  # ...spread over this many read callbacks (like one per
+ * container) Meta true                       # attach 3 string meta data entries to each list, as
+ * the # container plugin does (collectd clones them per dispatch)
  *   </Plugin>
  *
  * Counting: a write callback adds one per value list (and the number of values) with two atomic
@@ -69,10 +69,9 @@ static int count_read(user_data_t *ud) {
   char buf[96];
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
-  int n = snprintf(buf, sizeof(buf), "%llu %llu %lld.%06ld\n",
-                   (unsigned long long)atomic_load(&n_lists),
-                   (unsigned long long)atomic_load(&n_values), (long long)ts.tv_sec,
-                   ts.tv_nsec / 1000);
+  int n = snprintf(
+      buf, sizeof(buf), "%llu %llu %lld.%06ld\n", (unsigned long long)atomic_load(&n_lists),
+      (unsigned long long)atomic_load(&n_values), (long long)ts.tv_sec, ts.tv_nsec / 1000);
   if (pwrite(count_fd, buf, (size_t)n, 0) == n)
     (void)ftruncate(count_fd, n);
   return 0;
@@ -85,7 +84,7 @@ static int calib_read(user_data_t *ud) {
     int n;
     int gauge;
   } mix[] = {
-      {"ps_cputime", 2, 0}, {"memory", 1, 1},   {"vmpage_faults", 2, 0},
+      {"ps_cputime", 2, 0}, {"memory", 1, 1},           {"vmpage_faults", 2, 0},
       {"count", 1, 1},      {"total_time_in_ms", 1, 0}, {"if_octets", 2, 0},
   };
   c->tick++;

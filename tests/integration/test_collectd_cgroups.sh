@@ -52,6 +52,7 @@ busy_rate=$(cpu_rate itest_busy)
 sleep_rate=$(cpu_rate itest_sleeper)
 # The process's CPU time at the first and last CSV rows' times, from the samples taken meanwhile.
 read -r t_first t_last < <(csv_rows itest_busy ps_cputime | awk -F, 'NR==1{a=$1} {b=$1} END{print a, b}')
+sleep 1 # so that the sampler has passed the last row's time
 proc_rate=$(awk -v t0="$t_first" -v t1="$t_last" '
   function at(t,   i) { for (i = 2; i <= n; i++) if (T[i] >= t) return C[i-1] + (C[i]-C[i-1]) * (t-T[i-1]) / (T[i]-T[i-1]); return -1 }
   { n++; T[n] = $1; C[n] = $2 }
