@@ -592,12 +592,23 @@ static void container_read_locked(container_t *c) {
     for (int i = 0; i < CG_V1_COUNT; i++)
       if (*fds[i] >= 0)
         close(*fds[i]);
-    if ((groups & CG_GROUP_PRESSURE) && v2_root_fd >= 0) {
-      int unified = open_cgroup_dir(v2_root_fd, c->relpath);
-      if (unified >= 0) {
+    int unified = (groups & (CG_GROUP_PRESSURE | CG_GROUP_CPU)) && v2_root_fd >= 0
+                      ? open_cgroup_dir(v2_root_fd, c->relpath)
+                      : -1;
+    if (unified >= 0) {
+      if (groups & CG_GROUP_PRESSURE)
         cg_psi_read(unified, &m, report_file_error, c);
-        close(unified);
+      /* v1 cpuacct.usage_user/_sys are tick samples on current kernels; the unified tree's
+       * cpu.stat splits the exact usage (it is there even without the cpu controller). */
+      cg_metrics_t exact;
+      memset(&exact, 0, sizeof(exact));
+      if ((groups & CG_GROUP_CPU) && cgv2_read(unified, CG_GROUP_CPU, &exact, NULL, NULL) > 0 &&
+          exact.has_cpu_time) {
+        m.has_cpu_time = true;
+        m.cpu_user_us = exact.cpu_user_us;
+        m.cpu_system_us = exact.cpu_system_us;
       }
+      close(unified);
     }
   }
   dispatch_metrics(c, &m);
