@@ -574,24 +574,31 @@ static void container_read_locked(container_t *c) {
   cg_metrics_t m;
   memset(&m, 0, sizeof(m));
   c->sample_time = cdtime();
-
-  int primary = open_cgroup_dir(primary_root_fd, c->relpath);
-  if (primary < 0)
-    return; /* gone since discovery: normal, discovery removes the callback */
-
   unsigned groups = c->is_host ? 0 : conf_groups;
+
+  /* Each directory is opened once per read. v1: the primary (discovery's) hierarchy is one of
+   * the controllers'; the tasks (load, delays) are read from the cpu hierarchy. */
+  cgv1_dirs_t dirs = CGV1_DIRS_NONE;
+  int *v1[CG_V1_COUNT] = {&dirs.cpu, &dirs.cpuacct, &dirs.memory, &dirs.blkio, &dirs.pids};
+  int primary = -1, tasks = -1;
+  if (layout.kind == CG_LAYOUT_V2) {
+    primary = tasks = open_cgroup_dir(primary_root_fd, c->relpath);
+  } else {
+    for (int i = 0; i < CG_V1_COUNT; i++) {
+      *v1[i] = open_cgroup_dir(v1_root_fd[i], c->relpath);
+      if (primary < 0)
+        primary = *v1[i];
+    }
+    tasks = dirs.cpu >= 0 ? dirs.cpu : dirs.cpuacct >= 0 ? dirs.cpuacct : primary;
+  }
+  if (primary < 0)
+    goto out; /* gone since discovery: normal, discovery removes the callback */
+
   if (layout.kind == CG_LAYOUT_V2) {
     if (groups)
       cgv2_read(primary, groups, &m, report_file_error, c); /* PSI included */
   } else if (groups) {
-    cgv1_dirs_t dirs;
-    int *fds[CG_V1_COUNT] = {&dirs.cpu, &dirs.cpuacct, &dirs.memory, &dirs.blkio, &dirs.pids};
-    for (int i = 0; i < CG_V1_COUNT; i++)
-      *fds[i] = open_cgroup_dir(v1_root_fd[i], c->relpath);
     cgv1_read(&dirs, groups, &m, report_file_error, c);
-    for (int i = 0; i < CG_V1_COUNT; i++)
-      if (*fds[i] >= 0)
-        close(*fds[i]);
     int unified = (groups & (CG_GROUP_PRESSURE | CG_GROUP_CPU)) && v2_root_fd >= 0
                       ? open_cgroup_dir(v2_root_fd, c->relpath)
                       : -1;
@@ -614,34 +621,22 @@ static void container_read_locked(container_t *c) {
   dispatch_metrics(c, &m);
   remember_totals(c, &m);
 
-  if ((c->delay || conf_collect_diagnosis) && !c->is_host) {
-    /* The processes: v2 the container's tree; v1 its cpu (or cpuacct) hierarchy. */
-    int procs = layout.kind == CG_LAYOUT_V2 ? -1
-                : v1_root_fd[CG_V1_CPU] >= 0
-                    ? open_cgroup_dir(v1_root_fd[CG_V1_CPU], c->relpath)
-                    : open_cgroup_dir(v1_root_fd[CG_V1_CPUACCT], c->relpath);
-    read_delay(c, layout.kind == CG_LAYOUT_V2 ? primary : procs, &m);
-    if (procs >= 0)
-      close(procs);
-  }
-
+  if ((c->delay || conf_collect_diagnosis) && !c->is_host)
+    read_delay(c, tasks, &m);
   if (atomic_load(&network_on) && !c->is_host)
     read_network(c, primary);
+  if (conf_collect_load && tasks >= 0)
+    read_load(c, tasks, layout.kind == CG_LAYOUT_V2);
 
-  if (conf_collect_load) {
-    /* v1: cgroupstats answers on the cpu hierarchy; v2: the /proc fallback on the v2 tree. */
-    if (layout.kind == CG_LAYOUT_V2) {
-      read_load(c, primary, 1);
-    } else {
-      int cpu = open_cgroup_dir(
-          v1_root_fd[CG_V1_CPU] >= 0 ? v1_root_fd[CG_V1_CPU] : primary_root_fd, c->relpath);
-      if (cpu >= 0) {
-        read_load(c, cpu, 0);
-        close(cpu);
-      }
-    }
+out:
+  if (layout.kind == CG_LAYOUT_V2) {
+    if (primary >= 0)
+      close(primary);
+  } else {
+    for (int i = 0; i < CG_V1_COUNT; i++)
+      if (*v1[i] >= 0)
+        close(*v1[i]);
   }
-  close(primary);
 }
 
 static int container_read(user_data_t *ud) {
