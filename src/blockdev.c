@@ -72,7 +72,8 @@ static void load_locked(void) {
     free(tab);
     return;
   }
-  qsort(tab, n, sizeof(*tab), cmp_dev);
+  if (n > 0) /* qsort's array may not be NULL, even when empty */
+    qsort(tab, n, sizeof(*tab), cmp_dev);
   free(devs);
   devs = tab;
   n_devs = n;

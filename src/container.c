@@ -71,6 +71,7 @@ static bool conf_collect_network = true;
 static select_list_t *conf_interfaces;
 static bool conf_ignore_selected_interface = true;
 static bool conf_interface_given;
+static bool conf_failed; /* a configuration error: init refuses to start the plugin */
 static bool conf_collect_delay = true;
 static bool conf_enable_delayacct = false;
 static bool conf_collect_diagnosis = true;
@@ -1036,10 +1037,26 @@ static void create_select_lists(void) {
     conf_interfaces = select_create();
 }
 
+/* The value as written in collectd.conf, for error messages. */
+static const char *config_value_text(const oconfig_item_t *ci, char *buf, size_t n) {
+  if (ci->values_num < 1)
+    snprintf(buf, n, "(none)");
+  else if (ci->values[0].type == OCONFIG_TYPE_STRING)
+    snprintf(buf, n, "\"%s\"", ci->values[0].value.string);
+  else if (ci->values[0].type == OCONFIG_TYPE_NUMBER)
+    snprintf(buf, n, "%g", ci->values[0].value.number);
+  else
+    snprintf(buf, n, "%s", ci->values[0].value.boolean ? "true" : "false");
+  return buf;
+}
+
 static int container_config(oconfig_item_t *ci) {
   create_select_lists();
-  if (!conf_containers || !conf_interfaces)
-    return -1;
+  if (!conf_containers || !conf_interfaces) {
+    ERROR(PLUGIN_NAME " plugin: out of memory.");
+    conf_failed = true;
+    return 0;
+  }
   int status = 0;
   for (int i = 0; i < ci->children_num && status == 0; i++) {
     oconfig_item_t *child = ci->children + i;
@@ -1112,15 +1129,25 @@ static int container_config(oconfig_item_t *ci) {
     else if (strcasecmp(key, "Notifications") == 0)
       status = cf_util_get_boolean(child, &conf_notifications);
     else {
-      ERROR(PLUGIN_NAME " plugin: unknown config key \"%s\".", key);
+      char value[256];
+      ERROR(PLUGIN_NAME " plugin: unknown config key \"%s\" (value %s); the plugin will not start.",
+            key, config_value_text(child, value, sizeof(value)));
       status = -1;
+      break;
     }
-    if (status != 0 && strcasecmp(key, "Container") != 0)
-      ERROR(PLUGIN_NAME " plugin: invalid value for \"%s\"; the plugin will not start.", key);
+    if (status != 0 && strcasecmp(key, "Container") != 0 && strcasecmp(key, "Interface") != 0) {
+      char value[256];
+      ERROR(PLUGIN_NAME " plugin: invalid value %s for \"%s\"; the plugin will not start.",
+            config_value_text(child, value, sizeof(value)), key);
+    }
   }
   select_set_invert(conf_containers, conf_ignore_selected);
   select_set_invert(conf_interfaces, conf_ignore_selected_interface);
-  return status;
+  /* collectd 5.12 exits when a config callback fails: remember the failure and refuse to start
+   * in init instead, so collectd and its other plugins keep running. */
+  if (status != 0)
+    conf_failed = true;
+  return 0;
 }
 
 static void close_roots(void) {
@@ -1190,6 +1217,10 @@ static void delay_start(void) {
 static int container_init(void) {
   if (initialized)
     return 0;
+  if (conf_failed) {
+    ERROR(PLUGIN_NAME " plugin: not started: its configuration has errors (see above).");
+    return -1;
+  }
   create_select_lists();
   if (!conf_containers || !conf_interfaces)
     return -1;
@@ -1289,6 +1320,7 @@ static void config_reset(void) {
   conf_collect_network = true;
   conf_ignore_selected_interface = true;
   conf_interface_given = false;
+  conf_failed = false;
   conf_groups = CG_GROUP_CPU | CG_GROUP_MEMORY | CG_GROUP_BLKIO | CG_GROUP_PIDS | CG_GROUP_PRESSURE;
   conf_collect_load = true;
   conf_collect_all_states = false;

@@ -70,6 +70,7 @@ LoadPlugin logfile
   LogLevel info
   File "$WORK/collectd.log"
   Timestamp true
+  PrintSeverity true
 </Plugin>
 LoadPlugin csv
 <Plugin csv>
@@ -161,4 +162,4 @@ fake_docker_name() { # fake_docker_name ID NAME
 
 random_id() { head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
 
-errors_in_log() { grep -E '\[(error|ERROR)\]|^ERROR|\] error:' "$WORK/collectd.log" 2>/dev/null; }
+errors_in_log() { grep -E '\[(error|ERROR)\]' "$WORK/collectd.log" 2>/dev/null; }
