@@ -69,6 +69,9 @@ write_config 1 "  DockerRoot \"$WORK/docker\"
   CollectBlkio false
   CollectNetwork false
   CollectLoad false"
+# collectd itself (heavier under ASan or valgrind) runs on CPU 1 with d_sa/d_sb, so that CPU 0
+# is d_cap's alone once its quota is gone ("an otherwise idle host").
+COLLECTD_WRAPPER="taskset -c 1 ${COLLECTD_WRAPPER:-}"
 start_collectd || { fail "collectd starts"; finish; exit; }
 
 # value_rate NAME TYPE-INSTANCE FROM_EPOCH: (last - first) / (t_last - t_first) of rows >= FROM.

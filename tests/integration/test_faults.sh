@@ -92,7 +92,9 @@ check "every churned container's callback was removed ($n_gone of $n_app)" \
   test "$(comm -23 <(echo "$appeared") <(echo "$gone") | grep -c .)" -eq 0
 check "no ERROR lines" test -z "$(log_lines error)"
 log_lines error | head -5 | sed 's/^/    /'
-check "no WARNING for a vanished container or PID" test -z "$(log_lines warning)"
+# The one documented WARNING of a host without delay accounting is not about vanishing.
+check "no WARNING for a vanished container or PID" \
+  test -z "$(log_lines warning | grep -v 'delay accounting is off in the kernel')"
 log_lines warning | head -5 | sed 's/^/    /'
 check "no failed read callback" test -z "$(failed_callbacks)"
 failed_callbacks | head -3 | sed 's/^/    /'
@@ -192,7 +194,10 @@ SH
   log_lines info | grep -iE 'task states|taskstats|CAP_NET_ADMIN|EPERM' | head -4 | sed 's/^/    /'
   check "collectd still running" kill -0 "$COLLECTD_PID"
   stop_collectd
-  check "no ERROR lines" test -z "$(log_lines error)"
+  # Documented: without CAP_NET_ADMIN, per-process taskstats (delays) stop with one ERROR.
+  check "exactly one ERROR, naming CAP_NET_ADMIN" \
+    test "$(log_lines error | grep -c 'CAP_NET_ADMIN')" -eq 1
+  check "no other ERROR lines" test -z "$(log_lines error | grep -v 'CAP_NET_ADMIN')"
   log_lines error | head -5 | sed 's/^/    /'
   check "no failed read callback" test -z "$(failed_callbacks)"
 else
