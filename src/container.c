@@ -462,18 +462,28 @@ static uint64_t cpuset_signature(const hs_cpumask_t *mask) {
   return h;
 }
 
+/* The fields every notification about a container has; the caller adds a message. */
+static void notification_init(notification_t *n, const container_t *c, int severity,
+                              const char *type, const char *type_instance) {
+  memset(n, 0, sizeof(*n));
+  n->severity = severity;
+  n->time = cdtime();
+  sstrncpy(n->host, hostname_g, sizeof(n->host));
+  sstrncpy(n->plugin, PLUGIN_NAME, sizeof(n->plugin));
+  sstrncpy(n->plugin_instance, c->name, sizeof(n->plugin_instance));
+  sstrncpy(n->type, type, sizeof(n->type));
+  if (type_instance)
+    sstrncpy(n->type_instance, type_instance, sizeof(n->type_instance));
+  plugin_notification_meta_add_string(n, "container_id", c->id);
+  plugin_notification_meta_add_string(n, "cgroup", c->relpath);
+}
+
 static void notify_diagnosis(const container_t *c, int severity, const char *message) {
   if (!conf_notifications)
     return;
-  notification_t n = {.severity = severity, .time = cdtime()};
-  sstrncpy(n.host, hostname_g, sizeof(n.host));
-  sstrncpy(n.plugin, PLUGIN_NAME, sizeof(n.plugin));
-  sstrncpy(n.plugin_instance, c->name, sizeof(n.plugin_instance));
-  sstrncpy(n.type, "gauge", sizeof(n.type));
-  sstrncpy(n.type_instance, "cpu_diagnosis", sizeof(n.type_instance));
+  notification_t n;
+  notification_init(&n, c, severity, "gauge", "cpu_diagnosis");
   ssnprintf(n.message, sizeof(n.message), "container %s: %s", c->name, message);
-  plugin_notification_meta_add_string(&n, "container_id", c->id);
-  plugin_notification_meta_add_string(&n, "cgroup", c->relpath);
   plugin_dispatch_notification(&n);
   plugin_notification_meta_free(n.meta);
 }
@@ -787,11 +797,8 @@ static totals_t container_totals(const container_t *c) {
 static void notify(const container_t *c, int severity, const char *message, bool with_totals) {
   if (!conf_notifications)
     return;
-  notification_t n = {.severity = severity, .time = cdtime()};
-  sstrncpy(n.host, hostname_g, sizeof(n.host));
-  sstrncpy(n.plugin, PLUGIN_NAME, sizeof(n.plugin));
-  sstrncpy(n.plugin_instance, c->name, sizeof(n.plugin_instance));
-  sstrncpy(n.type, "container", sizeof(n.type));
+  notification_t n;
+  notification_init(&n, c, severity, "container", NULL);
   char totals_text[256] = "";
   if (with_totals) {
     totals_t t = container_totals(c);
@@ -807,9 +814,7 @@ static void notify(const container_t *c, int severity, const char *message, bool
   }
   ssnprintf(n.message, sizeof(n.message), "%s %s (id %s, runtime %s)%s", message, c->name, c->id,
             c->runtime, totals_text);
-  plugin_notification_meta_add_string(&n, "container_id", c->id);
   plugin_notification_meta_add_string(&n, "runtime", c->runtime);
-  plugin_notification_meta_add_string(&n, "cgroup", c->relpath);
   plugin_dispatch_notification(&n);
   plugin_notification_meta_free(n.meta);
 }
