@@ -463,8 +463,8 @@ static uint64_t cpuset_signature(const hs_cpumask_t *mask) {
 }
 
 /* The fields every notification about a container has; the caller adds a message. */
-static void notification_init(notification_t *n, const container_t *c, int severity,
-                              const char *type, const char *type_instance) {
+static void container_notification(notification_t *n, const container_t *c, int severity,
+                                   const char *type, const char *type_instance) {
   memset(n, 0, sizeof(*n));
   n->severity = severity;
   n->time = cdtime();
@@ -482,7 +482,7 @@ static void notify_diagnosis(const container_t *c, int severity, const char *mes
   if (!conf_notifications)
     return;
   notification_t n;
-  notification_init(&n, c, severity, "gauge", "cpu_diagnosis");
+  container_notification(&n, c, severity, "gauge", "cpu_diagnosis");
   ssnprintf(n.message, sizeof(n.message), "container %s: %s", c->name, message);
   plugin_dispatch_notification(&n);
   plugin_notification_meta_free(n.meta);
@@ -798,7 +798,7 @@ static void notify(const container_t *c, int severity, const char *message, bool
   if (!conf_notifications)
     return;
   notification_t n;
-  notification_init(&n, c, severity, "container", NULL);
+  container_notification(&n, c, severity, "container", NULL);
   char totals_text[256] = "";
   if (with_totals) {
     totals_t t = container_totals(c);
