@@ -197,6 +197,7 @@ check "the test could point every contrib/writers snippet at its listeners (${SN
   test ${#SNIPPETS_STALE[@]} -eq 0
 check "every listener in the configurations is on 127.0.0.1" \
   eval "! grep -hE '^ *(<Listen|<Server|Host) ' '$WORK/collectd.conf' '$RECV/collectd.conf' | grep -v '127.0.0.1'"
+T_COLLECT_START=$(date +%s)
 start_collectd || { fail "collectd starts"; finish; exit; }
 check "receiving collectd is running" kill -0 "$RECV_PID"
 
@@ -294,7 +295,8 @@ check "rrdtool: load.rrd, ps_cputime.rrd, memory-usage.rrd written" \
   test -s "$RRD/load.rrd" -a -s "$RRD/ps_cputime.rrd" -a -s "$RRD/memory-usage.rrd"
 # fetch prints "TIME: v1 v2 ..." rows; count the rows with at least one number.
 numeric_rows() { grep -E '^[0-9]+:' | grep -vcE ':( +-?nan)+ *$'; }
-fetch() { rrdtool fetch "$1" AVERAGE -r 1 -s "-$((RUN_SECONDS + 10))" -e now 2>&1; }
+# From when collectd started, however long the steps since then took on a busy machine.
+fetch() { rrdtool fetch "$1" AVERAGE -r 1 -s "$((T_COLLECT_START - 2))" -e now 2>&1; }
 echo "--- rrdtool fetch load.rrd / ps_cputime.rrd (numeric rows, last 2):"
 fetch "$RRD/load.rrd" | grep -E '^[0-9]+:' | grep -vE ':( +-?nan)+ *$' | tail -n 2 | sed 's/^/  load /'
 fetch "$RRD/ps_cputime.rrd" | grep -E '^[0-9]+:' | grep -vE ':( +-?nan)+ *$' | tail -n 2 | sed 's/^/  ps_cputime /'
