@@ -373,11 +373,18 @@ static bool still_in_host_netns(container_t *c) {
   return false;
 }
 
-static void read_network(container_t *c, int dirfd) {
+/* known/n_known: the container's processes if this read already listed them (delays). */
+static void read_network(container_t *c, int dirfd, const pid_t *known, size_t n_known) {
   if (still_in_host_netns(c))
     return;
   pid_t pids[NET_MAX_PIDS];
-  size_t n = collect_pids(dirfd, pids, NET_MAX_PIDS, 0);
+  size_t n;
+  if (n_known > 0) {
+    n = n_known < NET_MAX_PIDS ? n_known : NET_MAX_PIDS;
+    memcpy(pids, known, n * sizeof(*pids));
+  } else {
+    n = collect_pids(dirfd, pids, NET_MAX_PIDS, 0);
+  }
   if (n == 0)
     return;
   netns_request_t req = {.proc_root = conf_proc_root,
@@ -497,13 +504,17 @@ static void delay_off(const char *why) {
 }
 
 /* Delay accounting, context switches and the CPU diagnosis. procs_dir: the cgroup directory
- * whose subtree holds the container's processes. */
-static void read_delay(container_t *c, int procs_dir, const cg_metrics_t *m) {
+ * whose subtree holds the container's processes. Returns how many of them it listed into
+ * c->tgids (0: none listed), so the network read need not list them again. */
+static size_t read_delay(container_t *c, int procs_dir, const cg_metrics_t *m) {
   delay_totals_t t;
   bool have = false;
+  size_t listed = 0;
   if (c->delay && atomic_load(&delay_on) && procs_dir >= 0) {
     size_t n = 0;
     int rc = delay_collect_tgids(procs_dir, &c->tgids, &n, &c->tgids_cap);
+    if (rc == 0)
+      listed = n;
     if (rc == 0 || rc == -ENOENT)
       rc = delay_sample_container(c->delay, c->tgids, n, &t);
     if (rc == 0) {
@@ -539,7 +550,7 @@ static void read_delay(container_t *c, int procs_dir, const cg_metrics_t *m) {
     }
   }
   if (!conf_collect_diagnosis || c->is_host)
-    return;
+    return listed;
   diag_sample_t s = {.time_s = now_seconds(), .ticks_per_s = sysconf(_SC_CLK_TCK)};
   if (m->has_cfs) {
     s.has_throttling = true;
@@ -567,10 +578,10 @@ static void read_delay(container_t *c, int procs_dir, const cg_metrics_t *m) {
   char why[192];
   int code = diag_track(&c->diag, &s, &from, why, sizeof(why));
   if (code < 0)
-    return;
+    return listed;
   dispatch_gauge(c, "gauge", "cpu_diagnosis", (double)code);
   if (from == -2 || (from == -1 && code == DIAG_NOT_THROTTLED))
-    return;
+    return listed;
   char msg[NOTIF_MAX_MSG_LEN];
   if (code != DIAG_NOT_THROTTLED) {
     snprintf(msg, sizeof(msg), "CPU %s (%s)", diag_name(code), why);
@@ -579,6 +590,7 @@ static void read_delay(container_t *c, int procs_dir, const cg_metrics_t *m) {
     snprintf(msg, sizeof(msg), "CPU not_throttled again, was %s (%s)", diag_name(from), why);
     notify_diagnosis(c, NOTIF_OKAY, msg);
   }
+  return listed;
 }
 
 static void container_read_locked(container_t *c) {
@@ -632,10 +644,11 @@ static void container_read_locked(container_t *c) {
   dispatch_metrics(c, &m);
   remember_totals(c, &m);
 
+  size_t n_tgids = 0;
   if ((c->delay || conf_collect_diagnosis) && !c->is_host)
-    read_delay(c, tasks, &m);
+    n_tgids = read_delay(c, tasks, &m);
   if (atomic_load(&network_on) && !c->is_host)
-    read_network(c, primary);
+    read_network(c, primary, c->tgids, n_tgids);
   if (conf_collect_load && tasks >= 0)
     read_load(c, tasks, layout.kind == CG_LAYOUT_V2);
 
