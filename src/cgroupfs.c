@@ -130,17 +130,20 @@ static void walk_dir(walk_state_t *ws, int dirfd_in, size_t rel_len, int depth) 
     memcpy(ws->rel + new_len, de->d_name, name_len + 1);
     new_len += name_len;
 
-    int child = openat(dirfd(dir), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (child < 0) {
+    struct stat st;
+    if (de->d_type == DT_UNKNOWN &&
+        (fstatat(dirfd(dir), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode))) {
       ws->rel[rel_len] = '\0';
-      continue; /* vanished, or not a directory (DT_UNKNOWN) */
+      continue; /* vanished, or not a directory */
     }
+    /* A directory is opened only to descend: containers (most of the tree) are not. */
     ws->visited++;
     cg_walk_result_t r = ws->visit(ws->rel, ws->ctx);
-    if (r == CG_WALK_DESCEND && depth + 1 < ws->max_depth)
-      walk_dir(ws, child, new_len, depth + 1);
-    else
-      close(child);
+    if (r == CG_WALK_DESCEND && depth + 1 < ws->max_depth) {
+      int child = openat(dirfd(dir), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (child >= 0)
+        walk_dir(ws, child, new_len, depth + 1);
+    }
     ws->rel[rel_len] = '\0';
   }
   closedir(dir);

@@ -29,6 +29,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <poll.h>
@@ -47,6 +48,9 @@
 #define WALK_MAX_DEPTH 10
 #define MAX_COMPLAINTS 8
 #define NET_MAX_PIDS 4
+#ifndef CONTAINER_TYPES_DB
+#define CONTAINER_TYPES_DB "/usr/share/collectd-container/container-types.db"
+#endif
 
 /* ---- configuration ---- */
 
@@ -75,6 +79,12 @@ static bool conf_failed; /* a configuration error: init refuses to start the plu
 static bool conf_collect_delay = true;
 static bool conf_enable_delayacct = false;
 static bool conf_collect_diagnosis = true;
+/* Meta data (container id, runtime, cgroup) on the first list of each read, on every list or
+ * on none: collectd clones it for every list it queues, which doubles its cost per list. */
+typedef enum { META_FIRST, META_ALL, META_NONE } meta_mode_t;
+static meta_mode_t conf_meta = META_FIRST;
+/* One value list per metric group, with the types of contrib/container-types.db. */
+static bool conf_compact = false;
 
 /* ---- state shared by the callbacks ---- */
 
@@ -98,8 +108,13 @@ static hoststat_t hoststat_cache;
 static double hoststat_time = -1;
 static int hoststat_err;
 
+/* What the "gone" notification reports. */
+typedef struct {
+  uint64_t cpu_us, memory_peak, oom_kills, io_read, io_write;
+} totals_t;
+
 typedef struct container_s {
-  char relpath[PATH_MAX];
+  char *relpath; /* below the hierarchy roots, "" for the host */
   char id[128];
   char name[DATA_MAX_NAME_LEN];
   char runtime[32];
@@ -113,7 +128,7 @@ typedef struct container_s {
   /* Serialises a collectd read and the final read the exit watcher may start. */
   pthread_mutex_t read_lock;
   /* What the "gone" notification reports: the last values read, the highest usage seen. */
-  cg_metrics_t last;
+  totals_t last;
   uint64_t usage_high;
   int events_wd; /* inotify watch on the unified tree's cgroup.events, -1 if none */
   /* When this read started: the values' time, so a late dispatch on a busy host does not skew
@@ -121,6 +136,8 @@ typedef struct container_s {
   cdtime_t sample_time;
   bool final_read_done;
   meta_data_t *meta;
+  bool meta_due;         /* the next list of this read carries the meta data */
+  uint32_t delays_shown; /* TS_F_DELAY bits of the rarer delay kinds once they moved */
   loadavg_t load;
   task_method_t task_method;
   delay_state_t *delay; /* NULL when delay collection is off */
@@ -130,6 +147,7 @@ typedef struct container_s {
   char complained[MAX_COMPLAINTS][64];
   int n_complained;
   struct container_s *next;
+  struct container_s *hnext; /* registry_hash chain */
 } container_t;
 
 /* Containers with a registered read callback. Only discovery changes the list; the read
@@ -157,6 +175,23 @@ static void container_free(void *arg) {
   meta_data_destroy(c->meta);
   delay_state_destroy(c->delay);
   free(c->tgids);
+  free(c->relpath);
+  free(c);
+}
+
+/* A container found by discovery, not registered yet. */
+static container_t *container_new(const char *relpath) {
+  container_t *c = calloc(1, sizeof(*c));
+  if (c && !(c->relpath = strdup(relpath))) {
+    free(c);
+    c = NULL;
+  }
+  return c;
+}
+
+/* Frees a container that never had a read callback. */
+static void container_discard(container_t *c) {
+  free(c->relpath);
   free(c);
 }
 
@@ -173,12 +208,15 @@ static void report_file_error(void *ctx, const char *file, int err, const char *
           c->name, c->relpath, file, what, err ? strerror(err < 0 ? -err : err) : "bad format");
 }
 
-static void dispatch(const container_t *c, const char *type, const char *type_instance,
-                     value_t *values, size_t n) {
+static void dispatch(container_t *c, const char *type, const char *type_instance, value_t *values,
+                     size_t n) {
   value_list_t vl = VALUE_LIST_INIT;
   vl.values = values;
   vl.values_len = n;
-  vl.meta = c->meta;
+  if (c->meta_due) {
+    vl.meta = c->meta;
+    c->meta_due = conf_meta == META_ALL;
+  }
   vl.time = c->sample_time;
   sstrncpy(vl.plugin, PLUGIN_NAME, sizeof(vl.plugin));
   sstrncpy(vl.plugin_instance, c->name, sizeof(vl.plugin_instance));
@@ -188,26 +226,103 @@ static void dispatch(const container_t *c, const char *type, const char *type_in
   plugin_dispatch_values(&vl);
 }
 
-static void dispatch_derive(const container_t *c, const char *type, const char *ti, uint64_t v) {
+static void dispatch_derive(container_t *c, const char *type, const char *ti, uint64_t v) {
   value_t value = {.derive = (derive_t)v};
   dispatch(c, type, ti, &value, 1);
 }
 
-static void dispatch_gauge(const container_t *c, const char *type, const char *ti, double v) {
+static void dispatch_gauge(container_t *c, const char *type, const char *ti, double v) {
   value_t value = {.gauge = v};
   dispatch(c, type, ti, &value, 1);
 }
 
-static void dispatch_pair(const container_t *c, const char *type, const char *ti, uint64_t a,
+static void dispatch_pair(container_t *c, const char *type, const char *ti, uint64_t a,
                           uint64_t b) {
   value_t values[2] = {{.derive = (derive_t)a}, {.derive = (derive_t)b}};
   dispatch(c, type, ti, values, 2);
 }
 
-static void dispatch_metrics(const container_t *c, const cg_metrics_t *m) {
+/* ---- compact mode: one list per group; the types are in contrib/container-types.db ---- */
+
+typedef struct {
+  const char *type;
+  size_t n_values;
+} compact_type_t;
+
+enum { CT_CPU, CT_MEMORY, CT_BLKIO, CT_PIDS, CT_PRESSURE, CT_LOAD, CT_DELAY, CT_IF, CT_COUNT };
+static const compact_type_t compact_types[CT_COUNT] = {
+    {"container_cpu", 5},    {"container_memory", 8},   {"container_blkio", 4},
+    {"container_pids", 2},   {"container_pressure", 6}, {"container_load", 8},
+    {"container_delay", 11}, {"container_if", 8}};
+
+/* Absent values: NaN for gauges; counters the kernel does not have read 0. */
+static value_t gauge_or_nan(bool has, uint64_t v) {
+  return (value_t){.gauge = has ? (double)v : NAN};
+}
+
+static value_t derive_or_zero(bool has, uint64_t v) {
+  return (value_t){.derive = has ? (derive_t)v : 0};
+}
+
+static void dispatch_compact(container_t *c, int kind, const char *ti, value_t *values) {
+  dispatch(c, compact_types[kind].type, ti, values, compact_types[kind].n_values);
+}
+
+static void dispatch_metrics_compact(container_t *c, const cg_metrics_t *m) {
+  if (m->has_cpu_time || m->has_cfs) {
+    value_t v[5] = {derive_or_zero(m->has_cpu_time, m->cpu_user_us),
+                    derive_or_zero(m->has_cpu_time, m->cpu_system_us),
+                    derive_or_zero(m->has_cfs, m->cfs_periods),
+                    derive_or_zero(m->has_cfs, m->cfs_throttled_periods),
+                    derive_or_zero(m->has_cfs, m->cfs_throttled_us / 1000)};
+    dispatch_compact(c, CT_CPU, NULL, v);
+  }
+  if (m->has_mem_usage || m->has_mem_anon) {
+    value_t v[8] = {gauge_or_nan(m->has_mem_usage, m->mem_usage),
+                    gauge_or_nan(m->has_mem_limit, m->mem_limit),
+                    gauge_or_nan(m->has_mem_anon, m->mem_anon),
+                    gauge_or_nan(m->has_mem_file, m->mem_file),
+                    gauge_or_nan(m->has_mem_swap, m->mem_swap),
+                    derive_or_zero(m->has_pgfaults, m->pgfault),
+                    derive_or_zero(m->has_pgfaults, m->pgmajfault),
+                    derive_or_zero(m->has_oom_kill, m->oom_kill)};
+    dispatch_compact(c, CT_MEMORY, NULL, v);
+  }
+  for (unsigned i = 0; i < m->n_blkdev; i++) {
+    const cg_blkdev_t *d = &m->blkdev[i];
+    char dev[64];
+    blockdev_name(d->major, d->minor, dev, sizeof(dev));
+    value_t v[4] = {{.derive = (derive_t)d->read_bytes},
+                    {.derive = (derive_t)d->write_bytes},
+                    {.derive = (derive_t)d->read_ops},
+                    {.derive = (derive_t)d->write_ops}};
+    dispatch_compact(c, CT_BLKIO, dev, v);
+  }
+  if (m->has_pids_current) {
+    value_t v[2] = {gauge_or_nan(true, m->pids_current),
+                    gauge_or_nan(m->has_pids_max, m->pids_max)};
+    dispatch_compact(c, CT_PIDS, NULL, v);
+  }
+  bool any_psi = false;
+  value_t psi[6];
+  for (int r = 0; r < CG_PSI_COUNT; r++) {
+    any_psi = any_psi || m->psi[r].has_some;
+    psi[2 * r] = derive_or_zero(m->psi[r].has_some, m->psi[r].some_total_us / 1000);
+    psi[2 * r + 1] = derive_or_zero(m->psi[r].has_full, m->psi[r].full_total_us / 1000);
+  }
+  if (any_psi)
+    dispatch_compact(c, CT_PRESSURE, NULL, psi);
+}
+
+static void dispatch_metrics(container_t *c, const cg_metrics_t *m) {
+  if (conf_compact) {
+    dispatch_metrics_compact(c, m);
+    return;
+  }
   if (m->has_cpu_time)
     dispatch_pair(c, "ps_cputime", NULL, m->cpu_user_us, m->cpu_system_us);
-  if (m->has_cfs) {
+  /* Without a quota CFS never throttles: three lists of zeros until one is set. */
+  if (m->has_cfs && (m->has_cpu_quota || m->cfs_periods > 0)) {
     dispatch_derive(c, "operations", "cfs_periods", m->cfs_periods);
     dispatch_derive(c, "operations", "cfs_throttled", m->cfs_throttled_periods);
     dispatch_derive(c, "total_time_in_ms", "cfs_throttled", m->cfs_throttled_us / 1000);
@@ -288,6 +403,15 @@ static void read_load(container_t *c, int dirfd, int hierarchy) {
   if (c->is_host && counts.running > 0)
     counts.running--;
   loadavg_update(&c->load, now_seconds(), (double)task_counts_load(&counts));
+  if (conf_compact) {
+    bool all = conf_collect_all_states;
+    value_t v[8] = {gauge_or_nan(true, counts.running), gauge_or_nan(true, counts.uninterruptible),
+                    gauge_or_nan(all, counts.sleeping), gauge_or_nan(all, counts.stopped),
+                    gauge_or_nan(all, counts.iowait),   {.gauge = c->load.avg[0]},
+                    {.gauge = c->load.avg[1]},          {.gauge = c->load.avg[2]}};
+    dispatch_compact(c, CT_LOAD, NULL, v);
+    return;
+  }
   dispatch_gauge(c, "ps_state", "running", (double)counts.running);
   dispatch_gauge(c, "ps_state", "blocked", (double)counts.uninterruptible);
   if (conf_collect_all_states) {
@@ -403,6 +527,14 @@ static void read_network(container_t *c, int dirfd, const pid_t *known, size_t n
         continue;
       char ifname[DATA_MAX_NAME_LEN];
       sanitize_name(ifname, s->name, sizeof(ifname));
+      if (conf_compact) {
+        value_t v[8] = {{.derive = (derive_t)s->rx_bytes},   {.derive = (derive_t)s->tx_bytes},
+                        {.derive = (derive_t)s->rx_packets}, {.derive = (derive_t)s->tx_packets},
+                        {.derive = (derive_t)s->rx_errors},  {.derive = (derive_t)s->tx_errors},
+                        {.derive = (derive_t)s->rx_dropped}, {.derive = (derive_t)s->tx_dropped}};
+        dispatch_compact(c, CT_IF, ifname, v);
+        continue;
+      }
       dispatch_pair(c, "if_octets", ifname, s->rx_bytes, s->tx_bytes);
       dispatch_pair(c, "if_packets", ifname, s->rx_packets, s->tx_packets);
       dispatch_pair(c, "if_errors", ifname, s->rx_errors, s->tx_errors);
@@ -442,8 +574,16 @@ static void read_network(container_t *c, int dirfd, const pid_t *known, size_t n
 static void remember_totals(container_t *c, const cg_metrics_t *m) {
   if (m->has_mem_usage && m->mem_usage > c->usage_high)
     c->usage_high = m->mem_usage;
-  if (m->has_cpu_time || m->has_mem_usage)
-    c->last = *m;
+  if (!m->has_cpu_time && !m->has_mem_usage)
+    return;
+  totals_t t = {.cpu_us = m->cpu_user_us + m->cpu_system_us,
+                .memory_peak = m->has_mem_peak ? m->mem_peak : 0,
+                .oom_kills = m->oom_kill};
+  for (unsigned i = 0; i < m->n_blkdev; i++) {
+    t.io_read += m->blkdev[i].read_bytes;
+    t.io_write += m->blkdev[i].write_bytes;
+  }
+  c->last = t;
 }
 
 /* Idle and total CPU ticks of the CPUs in mask (NULL: all), from a /proc/stat read at most
@@ -503,6 +643,94 @@ static void delay_off(const char *why) {
           why);
 }
 
+/* The CPU diagnosis code of this read (-1: none yet), with its WARNING/OKAY notification when
+ * it changes. t: the delays, NULL when not read. */
+static int diagnose_cpu(container_t *c, const delay_totals_t *t, const cg_metrics_t *m) {
+  diag_sample_t s = {.time_s = now_seconds(), .ticks_per_s = sysconf(_SC_CLK_TCK)};
+  if (m->has_cfs) {
+    s.has_throttling = true;
+    s.throttled_us = m->cfs_throttled_us;
+    s.throttled_periods = m->cfs_throttled_periods;
+    s.periods = m->cfs_periods;
+  }
+  s.has_quota = m->has_cpu_quota;
+  if (t && (t->present & TS_F_CTXSW)) {
+    s.has_nivcsw = true;
+    s.nivcsw = t->nivcsw;
+  }
+  if (t && t->delay_on && (t->present & TS_F_DELAY(TS_DELAY_CPU))) {
+    s.has_cpu_delay = true;
+    s.cpu_delay_ns = t->delay_ns[TS_DELAY_CPU];
+  }
+  if (m->has_cpu_time) {
+    s.has_cpu_usage = true;
+    s.cpu_usage_us = m->cpu_user_us + m->cpu_system_us;
+  }
+  const hs_cpumask_t *mask = t && t->has_cpus ? &t->cpus : NULL;
+  s.has_host = host_cpu_ticks(mask, &s.host_idle_ticks, &s.host_total_ticks);
+  s.host_cpus_sig = mask ? cpuset_signature(mask) : 0;
+  int from;
+  char why[192];
+  int code = diag_track(&c->diag, &s, &from, why, sizeof(why));
+  if (code < 0 || from == -2 || (from == -1 && code == DIAG_NOT_THROTTLED))
+    return code;
+  char msg[NOTIF_MAX_MSG_LEN];
+  if (code != DIAG_NOT_THROTTLED) {
+    snprintf(msg, sizeof(msg), "CPU %s (%s)", diag_name(code), why);
+    notify_diagnosis(c, NOTIF_WARNING, msg);
+  } else {
+    snprintf(msg, sizeof(msg), "CPU not_throttled again, was %s (%s)", diag_name(from), why);
+    notify_diagnosis(c, NOTIF_OKAY, msg);
+  }
+  return code;
+}
+
+/* The common delay kinds (CPU, block I/O, swap-in) are always sent; the rarer ones from the
+ * first time they are not 0, so an idle container does not cost five lists of zeros. */
+static bool delay_kind_shown(container_t *c, const delay_totals_t *t, int kind) {
+  if (!(t->present & TS_F_DELAY(kind)))
+    return false;
+  if (kind <= TS_DELAY_SWAPIN || (c->delays_shown & TS_F_DELAY(kind)))
+    return true;
+  if (t->delay_ns[kind] == 0)
+    return false;
+  c->delays_shown |= TS_F_DELAY(kind);
+  return true;
+}
+
+/* t: NULL when the delays were not read; code: the diagnosis, -1 when none. */
+static void dispatch_delay(container_t *c, const delay_totals_t *t, int code) {
+  bool delays = t && t->delay_on;
+  bool ctxsw = t && (t->present & TS_F_CTXSW);
+  if (conf_compact) {
+    if (!t && code < 0)
+      return;
+    value_t v[11];
+    for (int k = 0; k < TS_DELAY_COUNT; k++)
+      v[k] = derive_or_zero(delays && (t->present & TS_F_DELAY(k)),
+                            delays ? t->delay_ns[k] / 1000000 : 0);
+    v[8] = derive_or_zero(ctxsw, ctxsw ? t->nvcsw : 0);
+    v[9] = derive_or_zero(ctxsw, ctxsw ? t->nivcsw : 0);
+    v[10] = gauge_or_nan(code >= 0, (uint64_t)(code >= 0 ? code : 0));
+    dispatch_compact(c, CT_DELAY, NULL, v);
+    return;
+  }
+  if (delays)
+    for (int k = 0; k < TS_DELAY_COUNT; k++) {
+      if (!delay_kind_shown(c, t, k))
+        continue;
+      char ti[DATA_MAX_NAME_LEN];
+      snprintf(ti, sizeof(ti), "delay_%s", taskstats_delay_name(k));
+      dispatch_derive(c, "total_time_in_ms", ti, t->delay_ns[k] / 1000000);
+    }
+  if (ctxsw) {
+    dispatch_derive(c, "contextswitch", "voluntary", t->nvcsw);
+    dispatch_derive(c, "contextswitch", "involuntary", t->nivcsw);
+  }
+  if (code >= 0)
+    dispatch_gauge(c, "gauge", "cpu_diagnosis", (double)code);
+}
+
 /* Delay accounting, context switches and the CPU diagnosis. procs_dir: the cgroup directory
  * whose subtree holds the container's processes. Returns how many of them it listed into
  * c->tgids (0: none listed), so the network read need not list them again. */
@@ -528,68 +756,16 @@ static size_t read_delay(container_t *c, int procs_dir, const cg_metrics_t *m) {
       report_file_error(c, "taskstats", rc, "cannot read the delays of its processes");
     }
   }
-  if (have) {
-    if (t.delay_on) {
-      for (int k = 0; k < TS_DELAY_COUNT; k++) {
-        if (!(t.present & TS_F_DELAY(k)))
-          continue;
-        char ti[DATA_MAX_NAME_LEN];
-        snprintf(ti, sizeof(ti), "delay_%s", taskstats_delay_name(k));
-        dispatch_derive(c, "total_time_in_ms", ti, t.delay_ns[k] / 1000000);
-      }
-    } else if (!atomic_exchange(&delay_off_warned, true)) {
-      WARNING(PLUGIN_NAME " plugin: delay accounting is off in the kernel (kernel.task_delayacct "
-                          "= 0): the delay_* values are not collected, everything else is. Turn "
-                          "it on with \"sysctl kernel.task_delayacct=1\", the \"delayacct\" boot "
-                          "parameter, or \"EnableDelayAccounting true\" in the plugin's "
-                          "configuration.");
-    }
-    if (t.present & TS_F_CTXSW) {
-      dispatch_derive(c, "contextswitch", "voluntary", t.nvcsw);
-      dispatch_derive(c, "contextswitch", "involuntary", t.nivcsw);
-    }
-  }
-  if (!conf_collect_diagnosis || c->is_host)
-    return listed;
-  diag_sample_t s = {.time_s = now_seconds(), .ticks_per_s = sysconf(_SC_CLK_TCK)};
-  if (m->has_cfs) {
-    s.has_throttling = true;
-    s.throttled_us = m->cfs_throttled_us;
-    s.throttled_periods = m->cfs_throttled_periods;
-    s.periods = m->cfs_periods;
-  }
-  s.has_quota = m->has_cpu_quota;
-  if (have && (t.present & TS_F_CTXSW)) {
-    s.has_nivcsw = true;
-    s.nivcsw = t.nivcsw;
-  }
-  if (have && t.delay_on && (t.present & TS_F_DELAY(TS_DELAY_CPU))) {
-    s.has_cpu_delay = true;
-    s.cpu_delay_ns = t.delay_ns[TS_DELAY_CPU];
-  }
-  if (m->has_cpu_time) {
-    s.has_cpu_usage = true;
-    s.cpu_usage_us = m->cpu_user_us + m->cpu_system_us;
-  }
-  const hs_cpumask_t *mask = have && t.has_cpus ? &t.cpus : NULL;
-  s.has_host = host_cpu_ticks(mask, &s.host_idle_ticks, &s.host_total_ticks);
-  s.host_cpus_sig = mask ? cpuset_signature(mask) : 0;
-  int from;
-  char why[192];
-  int code = diag_track(&c->diag, &s, &from, why, sizeof(why));
-  if (code < 0)
-    return listed;
-  dispatch_gauge(c, "gauge", "cpu_diagnosis", (double)code);
-  if (from == -2 || (from == -1 && code == DIAG_NOT_THROTTLED))
-    return listed;
-  char msg[NOTIF_MAX_MSG_LEN];
-  if (code != DIAG_NOT_THROTTLED) {
-    snprintf(msg, sizeof(msg), "CPU %s (%s)", diag_name(code), why);
-    notify_diagnosis(c, NOTIF_WARNING, msg);
-  } else {
-    snprintf(msg, sizeof(msg), "CPU not_throttled again, was %s (%s)", diag_name(from), why);
-    notify_diagnosis(c, NOTIF_OKAY, msg);
-  }
+  if (have && !t.delay_on && !atomic_exchange(&delay_off_warned, true))
+    WARNING(PLUGIN_NAME " plugin: delay accounting is off in the kernel (kernel.task_delayacct "
+                        "= 0): the delay_* values are not collected, everything else is. Turn "
+                        "it on with \"sysctl kernel.task_delayacct=1\", the \"delayacct\" boot "
+                        "parameter, or \"EnableDelayAccounting true\" in the plugin's "
+                        "configuration.");
+  int code = -1;
+  if (conf_collect_diagnosis && !c->is_host)
+    code = diagnose_cpu(c, have ? &t : NULL, m);
+  dispatch_delay(c, have ? &t : NULL, code);
   return listed;
 }
 
@@ -597,6 +773,7 @@ static void container_read_locked(container_t *c) {
   cg_metrics_t m;
   memset(&m, 0, sizeof(m));
   c->sample_time = cdtime();
+  c->meta_due = conf_meta != META_NONE;
   unsigned groups = c->is_host ? 0 : conf_groups;
 
   /* Each directory is opened once per read. v1: the primary (discovery's) hierarchy is one of
@@ -791,19 +968,10 @@ static void exit_watcher_stop(void) {
 
 /* ---- discovery ---- */
 
-typedef struct {
-  uint64_t cpu_us, memory_peak, oom_kills, io_read, io_write;
-} totals_t;
-
 static totals_t container_totals(const container_t *c) {
-  const cg_metrics_t *m = &c->last;
-  totals_t t = {.cpu_us = m->cpu_user_us + m->cpu_system_us,
-                .memory_peak = m->has_mem_peak ? m->mem_peak : c->usage_high,
-                .oom_kills = m->oom_kill};
-  for (unsigned i = 0; i < m->n_blkdev; i++) {
-    t.io_read += m->blkdev[i].read_bytes;
-    t.io_write += m->blkdev[i].write_bytes;
-  }
+  totals_t t = c->last;
+  if (t.memory_peak == 0)
+    t.memory_peak = c->usage_high;
   return t;
 }
 
@@ -832,8 +1000,36 @@ static void notify(const container_t *c, int severity, const char *message, bool
   plugin_notification_meta_free(n.meta);
 }
 
+/* Discovery looks up every cgroup it walks by path: a hash keeps that O(1) per cgroup. */
+#define REGISTRY_BUCKETS 4096
+static container_t *registry_hash[REGISTRY_BUCKETS];
+
+static container_t **registry_bucket(const char *relpath) {
+  uint64_t h = 1469598103934665603ull; /* FNV-1a */
+  for (const unsigned char *p = (const unsigned char *)relpath; *p; p++)
+    h = (h ^ *p) * 1099511628211ull;
+  return &registry_hash[h % REGISTRY_BUCKETS];
+}
+
+static void registry_link(container_t *c) {
+  c->next = registry;
+  registry = c;
+  container_t **bucket = registry_bucket(c->relpath);
+  c->hnext = *bucket;
+  *bucket = c;
+}
+
+/* Takes c out of the hash; the caller unlinks it from the list. */
+static void registry_unhash(container_t *c) {
+  for (container_t **link = registry_bucket(c->relpath); *link; link = &(*link)->hnext)
+    if (*link == c) {
+      *link = c->hnext;
+      break;
+    }
+}
+
 static container_t *registry_find(const char *relpath) {
-  for (container_t *c = registry; c; c = c->next)
+  for (container_t *c = *registry_bucket(relpath); c; c = c->hnext)
     if (strcmp(c->relpath, relpath) == 0)
       return c;
   return NULL;
@@ -854,6 +1050,7 @@ static void registry_remove(container_t *c) {
       *link = c->next;
       break;
     }
+  registry_unhash(c);
   container_retire(c);
 }
 
@@ -868,7 +1065,7 @@ static void fresh_add(container_t *c) {
     size_t cap = fresh_cap ? 2 * fresh_cap : 64;
     container_t **grown = realloc(fresh, cap * sizeof(*fresh));
     if (!grown) {
-      free(c); /* found again by the next pass */
+      container_discard(c); /* found again by the next pass */
       return;
     }
     fresh = grown;
@@ -933,8 +1130,7 @@ static void container_register(container_t *c) {
     container_free(c); /* collectd keeps user data only when registering succeeds */
     return;
   }
-  c->next = registry;
-  registry = c;
+  registry_link(c);
   exit_watch_add(c);
   if (!c->is_host)
     notify(c, NOTIF_OKAY, "container appeared:", false);
@@ -966,15 +1162,14 @@ static cg_walk_result_t discover_visit(const char *relpath, void *ctx) {
     return CG_WALK_FOUND;
   }
 
-  container_t *c = calloc(1, sizeof(*c));
+  container_t *c = container_new(relpath);
   if (!c)
     return CG_WALK_FOUND;
-  sstrncpy(c->relpath, relpath, sizeof(c->relpath));
   sstrncpy(c->id, ident.id, sizeof(c->id));
   sstrncpy(c->runtime, container_runtime_name(ident.runtime), sizeof(c->runtime));
   container_names_t names;
   if (names_lookup(&ident, &names) != 0) {
-    free(c);
+    container_discard(c);
     return CG_WALK_FOUND;
   }
   if (names.note[0]) {
@@ -985,7 +1180,7 @@ static cg_walk_result_t discover_visit(const char *relpath, void *ctx) {
   if (!select_matches(conf_containers, c->name)) {
     /* Not collected: remember nothing, decide again next time (names can appear later). */
     names_forget(c->id);
-    free(c);
+    container_discard(c);
     return CG_WALK_FOUND;
   }
   DEBUG(PLUGIN_NAME " plugin: found %s container %s at /%s", c->runtime, c->name, relpath);
@@ -1015,6 +1210,7 @@ static int discover(user_data_t *ud) {
       continue;
     }
     *link = c->next;
+    registry_unhash(c);
     DEBUG(PLUGIN_NAME " plugin: container %s is gone", c->name);
     pthread_mutex_lock(&c->read_lock); /* a final read may still be under way */
     notify(c, NOTIF_OKAY, "container disappeared:", true);
@@ -1146,7 +1342,22 @@ static int container_config(oconfig_item_t *ci) {
       status = cf_util_get_boolean(child, &conf_collect_diagnosis);
     else if (strcasecmp(key, "Notifications") == 0)
       status = cf_util_get_boolean(child, &conf_notifications);
-    else {
+    else if (strcasecmp(key, "Compact") == 0)
+      status = cf_util_get_boolean(child, &conf_compact);
+    else if (strcasecmp(key, "MetaData") == 0) {
+      char mode[32];
+      status = cf_util_get_string_buffer(child, mode, sizeof(mode));
+      if (status == 0 && strcasecmp(mode, "first") == 0)
+        conf_meta = META_FIRST;
+      else if (status == 0 && strcasecmp(mode, "all") == 0)
+        conf_meta = META_ALL;
+      else if (status == 0 && strcasecmp(mode, "none") == 0)
+        conf_meta = META_NONE;
+      else if (status == 0) {
+        ERROR(PLUGIN_NAME " plugin: MetaData \"%s\": use \"first\", \"all\" or \"none\".", mode);
+        status = -1;
+      }
+    } else {
       char value[256];
       ERROR(PLUGIN_NAME " plugin: unknown config key \"%s\" (value %s); the plugin will not start.",
             key, config_value_text(child, value, sizeof(value)));
@@ -1232,6 +1443,23 @@ static void delay_start(void) {
   atomic_store(&delay_on, true);
 }
 
+/* Compact mode needs its types in collectd's TypesDB; without them every dispatch would fail,
+ * so the plugin says how to add them and sends the standard lists instead. */
+static bool compact_types_loaded(void) {
+  for (int k = 0; k < CT_COUNT; k++) {
+    const data_set_t *ds = plugin_get_ds(compact_types[k].type);
+    if (ds && ds->ds_num == compact_types[k].n_values)
+      continue;
+    ERROR(PLUGIN_NAME " plugin: Compact true: type \"%s\" is %s; add the line TypesDB \"%s\" "
+                      "(contrib/container-types.db in the source) after the default TypesDB line "
+                      "of collectd.conf. Sending the standard value lists instead.",
+          compact_types[k].type, ds ? "not the plugin's (wrong number of values)" : "unknown",
+          CONTAINER_TYPES_DB);
+    return false;
+  }
+  return true;
+}
+
 static int container_init(void) {
   if (initialized)
     return 0;
@@ -1263,6 +1491,8 @@ static int container_init(void) {
     ERROR(PLUGIN_NAME " plugin: ProcRoot %s cannot be read: %s.", conf_proc_root, strerror(errno));
     return -1;
   }
+  if (conf_compact && !compact_types_loaded())
+    conf_compact = false;
   INFO(PLUGIN_NAME " plugin: %s layout under %s.", cg_layout_name(layout.kind), conf_cgroup_root);
   if (layout.kind != CG_LAYOUT_V2)
     for (int i = 0; i < CG_V1_COUNT; i++) {
@@ -1312,7 +1542,7 @@ static int container_init(void) {
   plugin_register_complex_read(READ_GROUP, "container/discover", discover, 0, &ud);
 
   if (conf_collect_host) {
-    container_t *host = calloc(1, sizeof(*host));
+    container_t *host = container_new("");
     if (host) {
       seed_host_load(host);
       host->is_host = true;
@@ -1348,6 +1578,8 @@ static void config_reset(void) {
   conf_collect_delay = true;
   conf_enable_delayacct = false;
   conf_collect_diagnosis = true;
+  conf_meta = META_FIRST;
+  conf_compact = false;
   sstrncpy(conf_cgroup_root, "/sys/fs/cgroup", sizeof(conf_cgroup_root));
   sstrncpy(conf_proc_root, "/proc", sizeof(conf_proc_root));
   sstrncpy(conf_docker_root, "/var/lib/docker", sizeof(conf_docker_root));
@@ -1361,6 +1593,7 @@ static int container_shutdown(void) {
   plugin_unregister_read_group(READ_GROUP);
   pthread_mutex_lock(&registry_lock);
   registry = NULL; /* collectd freed every container with its callback */
+  memset(registry_hash, 0, sizeof(registry_hash));
   pthread_mutex_unlock(&registry_lock);
   if (initialized) {
     delay_shutdown();

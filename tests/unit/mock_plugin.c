@@ -274,6 +274,51 @@ int cf_util_get_double(const oconfig_item_t *ci, double *ret_value) {
   return 0;
 }
 
+static data_set_t mock_types[64];
+static size_t mock_types_num;
+
+void mock_types_clear(void) {
+  for (size_t i = 0; i < mock_types_num; i++)
+    free(mock_types[i].ds);
+  mock_types_num = 0;
+}
+
+int mock_types_load(const char *path) {
+  FILE *f = fopen(path, "r");
+  if (!f)
+    return -1;
+  char line[2048];
+  int n = 0;
+  while (fgets(line, sizeof(line), f) && mock_types_num < 64) {
+    char *save = NULL, *name = strtok_r(line, " \t\n", &save);
+    if (!name || name[0] == '#')
+      continue;
+    data_set_t *ds = &mock_types[mock_types_num++];
+    memset(ds, 0, sizeof(*ds));
+    snprintf(ds->type, sizeof(ds->type), "%s", name);
+    for (char *src; (src = strtok_r(NULL, " ,\t\n", &save)) != NULL;) {
+      ds->ds = realloc(ds->ds, (ds->ds_num + 1) * sizeof(*ds->ds));
+      data_source_t *d = &ds->ds[ds->ds_num++];
+      memset(d, 0, sizeof(*d));
+      char *colon = strchr(src, ':');
+      if (colon)
+        *colon = '\0';
+      snprintf(d->name, sizeof(d->name), "%s", src);
+      d->type = colon && strncmp(colon + 1, "GAUGE", 5) == 0 ? DS_TYPE_GAUGE : DS_TYPE_DERIVE;
+    }
+    n++;
+  }
+  fclose(f);
+  return n;
+}
+
+const data_set_t *plugin_get_ds(const char *name) {
+  for (size_t i = 0; i < mock_types_num; i++)
+    if (strcmp(mock_types[i].type, name) == 0)
+      return &mock_types[i];
+  return NULL;
+}
+
 void mock_reset_records(void) {
   mock_dispatched_num = 0;
   mock_notifications_num = 0;

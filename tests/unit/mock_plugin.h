@@ -6,7 +6,7 @@
 #include "collectd.h"
 #include "plugin.h"
 
-#define MOCK_MAX_VALUES 8
+#define MOCK_MAX_VALUES 16
 
 typedef struct {
   char plugin[DATA_MAX_NAME_LEN], plugin_instance[DATA_MAX_NAME_LEN];
@@ -46,6 +46,11 @@ extern plugin_init_cb mock_init_cb;
 extern plugin_shutdown_cb mock_shutdown_cb;
 
 void mock_reset_records(void);
+/* Loads a types.db file for plugin_get_ds (as collectd's TypesDB does); adds to what is loaded.
+ * Returns the number of types read, -1 if the file cannot be read. mock_types_clear forgets
+ * them all. */
+int mock_types_load(const char *path);
+void mock_types_clear(void);
 /* Runs every active read callback once (the discovery callback first), like one interval. */
 int mock_run_reads(void);
 size_t mock_active_reads(void);

@@ -211,6 +211,8 @@ typedef struct {
   const char *select;      /* Container pattern or NULL */
   bool ignore_selected;    /* IgnoreSelected true */
   const char *cgroup_root; /* overrides tree/sys/fs/cgroup */
+  const char *meta;        /* MetaData (else "all") */
+  bool compact;            /* Compact true */
 } setup_t;
 
 static void add_path(oconfig_item_t *ci, const char *key, const char *tree, const char *sub) {
@@ -247,6 +249,11 @@ static int start(const setup_t *s, int *config_status) {
     mock_config_add_string(ci, "Container", s->select);
   if (s->ignore_selected)
     mock_config_add_bool(ci, "IgnoreSelected", true);
+  /* The checks look at the meta data of every list; the default (first list only) has its own
+   * test. */
+  mock_config_add_string(ci, "MetaData", s->meta ? s->meta : "all");
+  if (s->compact)
+    mock_config_add_bool(ci, "Compact", true);
   int status = mock_config_cb(ci);
   mock_config_free(ci);
   if (config_status)
@@ -371,9 +378,10 @@ static void test_v1_docker_cgroupfs(void) {
    * (line 1 each), preferred over cpuacct.stat. */
   EXPECT_D(b, ID_B, "ps_cputime", NULL, 122669369578, 1990158250);
   /* cpu/docker/B/cpu.stat lines 1-3: all 0. */
-  EXPECT_D(b, ID_B, "operations", "cfs_periods", 0);
-  EXPECT_D(b, ID_B, "operations", "cfs_throttled", 0);
-  EXPECT_D(b, ID_B, "total_time_in_ms", "cfs_throttled", 0);
+  /* No quota and no period ever: CFS never throttled, no lists. */
+  EXPECT_ABSENT(b, "operations", "cfs_periods");
+  EXPECT_ABSENT(b, "operations", "cfs_throttled");
+  EXPECT_ABSENT(b, "total_time_in_ms", "cfs_throttled");
   /* memory/docker/B: memory.usage_in_bytes 1215860736, memory.limit_in_bytes 2147483648;
    * memory.stat line 21 total_rss 1119465472, line 20 total_cache 78397440, line 27 total_swap 0,
    * line 30 total_pgfault 116218146, line 31 total_pgmajfault 0; memory.oom_control line 3
@@ -392,15 +400,15 @@ static void test_v1_docker_cgroupfs(void) {
   /* pids/docker/B/pids.current 177, pids.max "max". */
   EXPECT_G(b, ID_B, "count", "pids", 177);
   EXPECT_ABSENT(b, "count", "pids_max");
-  /* 1 + 3 + 5 memory + 1 + 1 oom + 2 disk + 1 pids. */
-  CHECK_INT(mock_count_instance(b), 14);
-  CHECK_INT(mock_dispatched_num, 30);
+  /* 1 + (no CFS) + 5 memory + 1 + 1 oom + 2 disk + 1 pids. */
+  CHECK_INT(mock_count_instance(b), 11);
+  CHECK_INT(mock_dispatched_num, 27);
 
   /* A second interval dispatches the same (nothing changed on disk). */
   read_round("v1-docker-cgroupfs again");
   /* + gauge-cpu_diagnosis, from the second read on */
   CHECK_INT(mock_count_instance(a), 17);
-  CHECK_INT(mock_count_instance(b), 15);
+  CHECK_INT(mock_count_instance(b), 12);
   EXPECT_D(a, ID_A, "ps_cputime", NULL, 61950000, 7730000);
   stop();
 }
@@ -423,9 +431,10 @@ static void test_v1_docker_systemd(void) {
    * cpuacct.usage_sys 1990158250587 ns. */
   EXPECT_D(n, ID_N, "ps_cputime", NULL, 122669369578, 1990158250);
   /* cpu/.../cpu.stat lines 1-3: 0 0 0. */
-  EXPECT_D(n, ID_N, "operations", "cfs_periods", 0);
-  EXPECT_D(n, ID_N, "operations", "cfs_throttled", 0);
-  EXPECT_D(n, ID_N, "total_time_in_ms", "cfs_throttled", 0);
+  /* No quota and no period ever: CFS never throttled, no lists. */
+  EXPECT_ABSENT(n, "operations", "cfs_periods");
+  EXPECT_ABSENT(n, "operations", "cfs_throttled");
+  EXPECT_ABSENT(n, "total_time_in_ms", "cfs_throttled");
   /* memory/...: memory.usage_in_bytes 1215860736, memory.limit_in_bytes 2147483648, memory.stat
    * line 21 total_rss 1119465472, line 20 total_cache 78397440, line 27 total_swap 0, lines 30-31
    * total_pgfault 116218146 / total_pgmajfault 0, memory.oom_control line 3 oom_kill 0. */
@@ -444,8 +453,8 @@ static void test_v1_docker_systemd(void) {
   EXPECT_G(n, ID_N, "count", "pids", 177);
   EXPECT_ABSENT(n, "count", "pids_max");
   EXPECT_ABSENT(n, "total_time_in_ms", "pressure_cpu_some");
-  CHECK_INT(mock_count_instance(n), 14);
-  CHECK_INT(mock_dispatched_num, 14);
+  CHECK_INT(mock_count_instance(n), 11);
+  CHECK_INT(mock_dispatched_num, 11);
   stop();
 }
 
@@ -472,9 +481,10 @@ static void test_v2_kubepods(void) {
   /* .../cri-containerd-B.scope/cpu.stat line 2 user_usec 2915072455, line 3 system_usec
    * 696275063, lines 5-7 nr_periods 0, nr_throttled 0, throttled_usec 0. */
   EXPECT_D(b, ID_B, "ps_cputime", NULL, 2915072455, 696275063);
-  EXPECT_D(b, ID_B, "operations", "cfs_periods", 0);
-  EXPECT_D(b, ID_B, "operations", "cfs_throttled", 0);
-  EXPECT_D(b, ID_B, "total_time_in_ms", "cfs_throttled", 0);
+  /* No quota and no period ever: CFS never throttled, no lists. */
+  EXPECT_ABSENT(b, "operations", "cfs_periods");
+  EXPECT_ABSENT(b, "operations", "cfs_throttled");
+  EXPECT_ABSENT(b, "total_time_in_ms", "cfs_throttled");
   /* memory.current 10498404352; memory.max "max": no limit; memory.stat line 1 anon 1411100672,
    * line 2 file 8621432832, line 43 pgfault 47908511, line 44 pgmajfault 14299;
    * memory.swap.current 17715200; memory.events line 5 oom_kill 0. */
@@ -524,8 +534,8 @@ static void test_v2_kubepods(void) {
     CHECK_STR(load->meta_container_id, ID_B);
   }
   CHECK_INT(count_lists(b, "load", NULL), 1);
-  /* 1 + 3 + 4 memory + 1 + 1 + 4 disk + 1 pids + 6 PSI + 5 ps_state + 1 load. */
-  CHECK_INT(mock_count_instance(b), 27);
+  /* 1 + (no CFS) + 4 memory + 1 + 1 + 4 disk + 1 pids + 6 PSI + 5 ps_state + 1 load. */
+  CHECK_INT(mock_count_instance(b), 24);
 
   const char *c = "73051af27110";
   /* .../docker-C.scope/cpu.stat line 2 user_usec 3160014031, line 3 system_usec 635667223,
@@ -570,7 +580,7 @@ static void test_v2_kubepods(void) {
   EXPECT_G(c, ID_C, "load", NULL, 0, 0, 0); /* no active task: stays 0 */
   /* 1 + 3 + 3 memory + 1 + 4 disk + 6 PSI + 5 ps_state + 1 load. */
   CHECK_INT(mock_count_instance(c), 24);
-  CHECK_INT(mock_dispatched_num, 51);
+  CHECK_INT(mock_dispatched_num, 48);
   stop();
 }
 
@@ -593,9 +603,10 @@ static void test_hybrid(void) {
    * of the unified tree replaces v1's tick-sampled cpuacct.usage_user/_sys. */
   EXPECT_D(h, ID_H, "ps_cputime", NULL, 120465, 64248);
   /* cpu/.../cpu.stat lines 1-3: 0 0 0. */
-  EXPECT_D(h, ID_H, "operations", "cfs_periods", 0);
-  EXPECT_D(h, ID_H, "operations", "cfs_throttled", 0);
-  EXPECT_D(h, ID_H, "total_time_in_ms", "cfs_throttled", 0);
+  /* No quota and no period ever: CFS never throttled, no lists. */
+  EXPECT_ABSENT(h, "operations", "cfs_periods");
+  EXPECT_ABSENT(h, "operations", "cfs_throttled");
+  EXPECT_ABSENT(h, "total_time_in_ms", "cfs_throttled");
   /* memory/...: memory.usage_in_bytes 9039872; memory.limit_in_bytes 9223372036854771712
    * (unlimited); memory.stat line 19 total_rss 8404992, line 18 total_cache 0, no swap key (swap
    * accounting off), lines 26-27 total_pgfault 3267 / total_pgmajfault 0; memory.oom_control
@@ -622,9 +633,9 @@ static void test_hybrid(void) {
   EXPECT_D(h, ID_H, "total_time_in_ms", "pressure_memory_full", 0);
   EXPECT_D(h, ID_H, "total_time_in_ms", "pressure_io_some", 105680);
   EXPECT_D(h, ID_H, "total_time_in_ms", "pressure_io_full", 103282);
-  /* 1 + 3 + 3 memory + 1 + 1 + 2 disk + 1 pids + 5 PSI. */
-  CHECK_INT(mock_count_instance(h), 17);
-  CHECK_INT(mock_dispatched_num, 17);
+  /* 1 + (no CFS) + 3 memory + 1 + 1 + 2 disk + 1 pids + 5 PSI. */
+  CHECK_INT(mock_count_instance(h), 14);
+  CHECK_INT(mock_dispatched_num, 14);
   stop();
 }
 
@@ -644,9 +655,10 @@ static void test_podman(void) {
   /* machine.slice/libpod-P.scope/cpu.stat line 2 user_usec 2915072455, line 3 system_usec
    * 696275063, lines 5-7 zeros. */
   EXPECT_D(p, ID_P, "ps_cputime", NULL, 2915072455, 696275063);
-  EXPECT_D(p, ID_P, "operations", "cfs_periods", 0);
-  EXPECT_D(p, ID_P, "operations", "cfs_throttled", 0);
-  EXPECT_D(p, ID_P, "total_time_in_ms", "cfs_throttled", 0);
+  /* No quota and no period ever: CFS never throttled, no lists. */
+  EXPECT_ABSENT(p, "operations", "cfs_periods");
+  EXPECT_ABSENT(p, "operations", "cfs_throttled");
+  EXPECT_ABSENT(p, "total_time_in_ms", "cfs_throttled");
   /* memory.current 10498404352, memory.max "max", memory.stat lines 1-2 anon 1411100672 file
    * 8621432832, lines 43-44 pgfault 47908511 pgmajfault 14299, memory.swap.current 17715200,
    * memory.events line 5 oom_kill 0. */
@@ -685,9 +697,9 @@ static void test_podman(void) {
   if (load)
     CHECK(load->values[0].gauge > 0.0 && load->values[0].gauge < 3.0 &&
           load->values[2].gauge < load->values[0].gauge);
-  /* 1 + 3 + 4 memory + 1 + 1 + 1 pids + 6 PSI + 2 ps_state + 1 load. */
-  CHECK_INT(mock_count_instance(p), 20);
-  CHECK_INT(mock_dispatched_num, 20);
+  /* 1 + (no CFS) + 4 memory + 1 + 1 + 1 pids + 6 PSI + 2 ps_state + 1 load. */
+  CHECK_INT(mock_count_instance(p), 17);
+  CHECK_INT(mock_dispatched_num, 17);
   stop();
 }
 
@@ -708,9 +720,10 @@ static void test_lxc(void) {
   /* lxc.payload.web1/cpu.stat line 2 user_usec 512367519674, line 3 system_usec 225806327701,
    * lines 4-6 zeros. */
   EXPECT_D(w, "web1", "ps_cputime", NULL, 512367519674, 225806327701);
-  EXPECT_D(w, "web1", "operations", "cfs_periods", 0);
-  EXPECT_D(w, "web1", "operations", "cfs_throttled", 0);
-  EXPECT_D(w, "web1", "total_time_in_ms", "cfs_throttled", 0);
+  /* No quota and no period ever: CFS never throttled, no lists. */
+  EXPECT_ABSENT(w, "operations", "cfs_periods");
+  EXPECT_ABSENT(w, "operations", "cfs_throttled");
+  EXPECT_ABSENT(w, "total_time_in_ms", "cfs_throttled");
   /* memory.current 11583053824, memory.max "max", memory.stat line 1 anon 3531862016, line 2 file
    * 7489388544, line 30 pgfault 24359248243, line 31 pgmajfault 5713, memory.swap.current 0,
    * memory.events line 5 oom_kill 0. */
@@ -740,9 +753,9 @@ static void test_lxc(void) {
   EXPECT_D(w, "web1", "total_time_in_ms", "pressure_memory_full", 0);
   EXPECT_D(w, "web1", "total_time_in_ms", "pressure_io_some", 105680);
   EXPECT_D(w, "web1", "total_time_in_ms", "pressure_io_full", 103282);
-  /* 1 + 3 + 4 memory + 1 + 1 + 6 disk + 5 PSI. */
-  CHECK_INT(mock_count_instance(w), 21);
-  CHECK_INT(mock_dispatched_num, 21);
+  /* 1 + (no CFS) + 4 memory + 1 + 1 + 6 disk + 5 PSI. */
+  CHECK_INT(mock_count_instance(w), 18);
+  CHECK_INT(mock_dispatched_num, 18);
   stop();
 }
 
@@ -848,9 +861,9 @@ static void test_select(void) {
   mock_reset_records();
   CHECK_INT(mock_run_reads(), 0);
   expect_reads(__LINE__, only_b, 1); /* decided again each discovery: still only B */
-  CHECK_INT(mock_count_instance("web_frontend-5f7c9_nginx"), 21); /* no load: 27 - 6 */
+  CHECK_INT(mock_count_instance("web_frontend-5f7c9_nginx"), 18); /* no load: 27 - 6 */
   CHECK_INT(mock_count_instance("73051af27110"), 0);
-  CHECK_INT(mock_dispatched_num, 21);
+  CHECK_INT(mock_dispatched_num, 18);
   stop();
 
   s.ignore_selected = true;
@@ -944,7 +957,7 @@ static void test_vanished(void) {
   /* The totals are the last values read: ps_cputime 61950000 + 7730000 µs (see above). */
   CHECK(strstr(mock_notifications[0].message, "totals: cpu_us=69680000 ") != NULL);
   CHECK_INT(mock_count_instance("b29faf21b7ef"), 0);
-  CHECK_INT(mock_count_instance("1d3d308a7d48"), 14);
+  CHECK_INT(mock_count_instance("1d3d308a7d48"), 11);
   CHECK_INT(mock_errors_logged, 0);
   CHECK_INT(count_level("WARNING "), 0);
 
@@ -993,15 +1006,214 @@ static void test_malformed(void) {
   EXPECT_G(p, ID_P, "memory", "swap", 17715200);
   EXPECT_D(p, ID_P, "total_events", "oom_kill", 0);
   EXPECT_D(p, ID_P, "total_time_in_ms", "pressure_io_full", 7726);
-  CHECK_INT(mock_count_instance(p), 14); /* 17 without load, minus anon, file, vmpage_faults */
+  CHECK_INT(mock_count_instance(p), 11); /* 17 without load, minus anon, file, vmpage_faults */
 
   /* Said once: not again on the next interval. */
   mock_reset_records();
   CHECK_INT(mock_run_reads(), 0);
   CHECK_INT(count_level("WARNING "), 0);
   CHECK_INT(mock_errors_logged, 0);
-  CHECK_INT(mock_count_instance(p), 15); /* + gauge-cpu_diagnosis from the second read on */
+  CHECK_INT(mock_count_instance(p), 12); /* + gauge-cpu_diagnosis from the second read on */
   stop();
+}
+
+/* ---- meta data placement and compact mode ---- */
+
+static mock_dispatch_t *snapshot(size_t *n) {
+  *n = mock_dispatched_num;
+  mock_dispatch_t *copy = malloc((*n ? *n : 1) * sizeof(*copy));
+  if (copy && *n)
+    memcpy(copy, mock_dispatched, *n * sizeof(*copy));
+  return copy;
+}
+
+static const mock_dispatch_t *find_in(const mock_dispatch_t *tab, size_t n, const char *inst,
+                                      const char *type, const char *ti) {
+  for (size_t i = 0; i < n; i++)
+    if (strcmp(tab[i].plugin_instance, inst) == 0 && strcmp(tab[i].type, type) == 0 &&
+        strcmp(tab[i].type_instance, ti ? ti : "") == 0)
+      return &tab[i];
+  return NULL;
+}
+
+/* Lists of inst carrying meta data, and whether the first one of inst is among them. */
+static size_t lists_with_meta(const char *inst, bool *first_has_it) {
+  size_t n = 0;
+  bool first = true;
+  *first_has_it = false;
+  for (size_t i = 0; i < mock_dispatched_num; i++) {
+    const mock_dispatch_t *d = &mock_dispatched[i];
+    if (strcmp(d->plugin_instance, inst) != 0)
+      continue;
+    if (d->meta_container_id[0]) {
+      n++;
+      if (first)
+        *first_has_it = true;
+    }
+    first = false;
+  }
+  return n;
+}
+
+static void test_meta_data(void) {
+  char tree[PATH_MAX];
+  tree_dir(tree, sizeof(tree), "v2-kubepods");
+  const char *ids[] = {ID_B, ID_C};
+  const char *names[] = {"web_frontend-5f7c9_nginx", "73051af27110"};
+  const char *modes[] = {"first", "none", "all"};
+  for (int m = 0; m < 3; m++) {
+    setup_t s = {.tree = tree, .k8s_log_dir = true, .collect_load = true, .meta = modes[m]};
+    CHECK_INT(start(&s, NULL), 0);
+    mock_reset_records();
+    DISCOVERY_ROUND(ids, names, 2);
+    for (int round = 0; round < 2; round++) {
+      read_round("meta data");
+      for (int k = 0; k < 2; k++) {
+        bool first;
+        size_t with = lists_with_meta(names[k], &first);
+        size_t all = mock_count_instance(names[k]);
+        CHECK(all > 10);
+        if (m == 0) {
+          /* One list per read carries the container's identity: its first. */
+          CHECK_INT(with, 1);
+          CHECK(first);
+        } else if (m == 1) {
+          CHECK_INT(with, 0);
+        } else {
+          CHECK_INT(with, all);
+        }
+      }
+    }
+    stop();
+  }
+}
+
+static void types_db_path(char *dst, size_t n) {
+  snprintf(dst, n, "%s/../../contrib/container-types.db", fixture_dir());
+}
+
+/* Compact mode sends the same numbers as the standard lists, grouped by metric group, with the
+ * number of values the shipped types file declares. */
+static void test_compact(void) {
+  char tree[PATH_MAX], types[PATH_MAX + 64];
+  tree_dir(tree, sizeof(tree), "v2-kubepods");
+  const char *ids[] = {ID_B, ID_C};
+  const char *names[] = {"web_frontend-5f7c9_nginx", "73051af27110"};
+  setup_t s = {.tree = tree, .k8s_log_dir = true, .collect_load = true, .all_states = true};
+
+  /* Reference: the standard lists. */
+  CHECK_INT(start(&s, NULL), 0);
+  mock_reset_records();
+  DISCOVERY_ROUND(ids, names, 2);
+  read_round("standard, for compact");
+  size_t n_std;
+  mock_dispatch_t *std = snapshot(&n_std);
+  stop();
+  CHECK(std != NULL);
+  if (!std)
+    return;
+
+  /* Compact without its types in collectd: an ERROR naming the TypesDB line, standard lists. */
+  mock_types_clear();
+  s.compact = true;
+  CHECK_INT(start(&s, NULL), 0);
+  CHECK(strstr(mock_log_text, "ERROR container plugin: Compact true: type \"container_cpu\" is "
+                              "unknown; add the line TypesDB") != NULL);
+  mock_reset_records();
+  DISCOVERY_ROUND(ids, names, 2);
+  read_round("compact without types");
+  CHECK_INT(mock_dispatched_num, n_std);
+  CHECK(mock_find(names[0], "ps_cputime", "") != NULL);
+  stop();
+
+  types_db_path(types, sizeof(types));
+  CHECK_INT(mock_types_load(types), 8);
+  CHECK_INT(start(&s, NULL), 0);
+  CHECK_INT(mock_errors_logged, 0);
+  mock_reset_records();
+  DISCOVERY_ROUND(ids, names, 2);
+  read_round("compact");
+  /* Every list is a compact type with the declared number of values. */
+  for (size_t i = 0; i < mock_dispatched_num; i++) {
+    const mock_dispatch_t *d = &mock_dispatched[i];
+    const data_set_t *ds = plugin_get_ds(d->type);
+    CHECK(strncmp(d->type, "container_", 10) == 0);
+    CHECK(ds != NULL && ds->ds_num == d->values_len);
+  }
+  for (int k = 0; k < 2; k++) {
+    const char *in = names[k];
+    const mock_dispatch_t *cpu = mock_find(in, "container_cpu", ""),
+                          *ref = find_in(std, n_std, in, "ps_cputime", NULL),
+                          *per = find_in(std, n_std, in, "operations", "cfs_periods"),
+                          *thr = find_in(std, n_std, in, "operations", "cfs_throttled"),
+                          *tms = find_in(std, n_std, in, "total_time_in_ms", "cfs_throttled");
+    CHECK(cpu != NULL && ref != NULL);
+    if (cpu && ref) {
+      CHECK(cpu->values[0].derive == ref->values[0].derive);
+      CHECK(cpu->values[1].derive == ref->values[1].derive);
+      CHECK(cpu->values[2].derive == (per ? per->values[0].derive : 0));
+      CHECK(cpu->values[3].derive == (thr ? thr->values[0].derive : 0));
+      CHECK(cpu->values[4].derive == (tms ? tms->values[0].derive : 0));
+    }
+    const mock_dispatch_t *mem = mock_find(in, "container_memory", "");
+    static const char *const mem_ti[] = {"usage", "limit", "anon", "file", "swap"};
+    CHECK(mem != NULL);
+    for (int i = 0; mem && i < 5; i++) {
+      const mock_dispatch_t *r = find_in(std, n_std, in, "memory", mem_ti[i]);
+      CHECK(r ? mem->values[i].gauge == r->values[0].gauge : isnan(mem->values[i].gauge));
+    }
+    const mock_dispatch_t *pf = find_in(std, n_std, in, "vmpage_faults", NULL),
+                          *oom = find_in(std, n_std, in, "total_events", "oom_kill");
+    if (mem) {
+      CHECK(mem->values[5].derive == (pf ? pf->values[0].derive : 0));
+      CHECK(mem->values[6].derive == (pf ? pf->values[1].derive : 0));
+      CHECK(mem->values[7].derive == (oom ? oom->values[0].derive : 0));
+    }
+    static const char *const psi_ti[] = {"pressure_cpu_some",    "pressure_cpu_full",
+                                         "pressure_memory_some", "pressure_memory_full",
+                                         "pressure_io_some",     "pressure_io_full"};
+    const mock_dispatch_t *psi = mock_find(in, "container_pressure", "");
+    CHECK(psi != NULL);
+    for (int i = 0; psi && i < 6; i++) {
+      const mock_dispatch_t *r = find_in(std, n_std, in, "total_time_in_ms", psi_ti[i]);
+      CHECK(psi->values[i].derive == (r ? r->values[0].derive : 0));
+    }
+    static const char *const state_ti[] = {"running", "blocked", "sleeping", "stopped", "iowait"};
+    const mock_dispatch_t *load = mock_find(in, "container_load", "");
+    CHECK(load != NULL);
+    for (int i = 0; load && i < 5; i++) {
+      const mock_dispatch_t *r = find_in(std, n_std, in, "ps_state", state_ti[i]);
+      CHECK(r != NULL && load->values[i].gauge == r->values[0].gauge);
+    }
+    const mock_dispatch_t *pids = mock_find(in, "container_pids", ""),
+                          *rp = find_in(std, n_std, in, "count", "pids");
+    CHECK((pids != NULL) == (rp != NULL));
+    if (pids && rp)
+      CHECK(pids->values[0].gauge == rp->values[0].gauge);
+    /* One list per device, with both standard pairs' numbers. */
+    size_t devs = 0;
+    for (size_t i = 0; i < n_std; i++) {
+      const mock_dispatch_t *o = &std[i];
+      if (strcmp(o->plugin_instance, in) != 0 || strcmp(o->type, "disk_octets") != 0)
+        continue;
+      devs++;
+      const mock_dispatch_t *ops = find_in(std, n_std, in, "disk_ops", o->type_instance);
+      const mock_dispatch_t *b = mock_find(in, "container_blkio", o->type_instance);
+      CHECK(b != NULL && ops != NULL);
+      if (b && ops)
+        CHECK(b->values[0].derive == o->values[0].derive &&
+              b->values[1].derive == o->values[1].derive &&
+              b->values[2].derive == ops->values[0].derive &&
+              b->values[3].derive == ops->values[1].derive);
+    }
+    CHECK_INT(count_lists(in, "container_blkio", NULL), 0); /* no list without a device */
+    /* cpu, memory, pids (if any), pressure, load + one per device: far fewer than standard. */
+    size_t expect = 4 + (rp != NULL) + devs;
+    CHECK_INT(mock_count_instance(in), expect);
+  }
+  stop();
+  mock_types_clear();
+  free(std);
 }
 
 int main(void) {
@@ -1025,6 +1237,8 @@ int main(void) {
   test_select();
   test_vanished();
   test_malformed();
+  test_meta_data();
+  test_compact();
   char cmd[PATH_MAX + 16];
   snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp_base);
   CHECK(system(cmd) == 0);
