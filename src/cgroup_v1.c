@@ -250,11 +250,11 @@ static void read_pids(cg_reader_t *r, int fd, cg_metrics_t *m) {
   }
 }
 
-int cgv1_read(const cgv1_dirs_t *dirs, unsigned groups, cg_metrics_t *m, cg_error_fn on_error,
-              void *ctx) {
-  cg_reader_t r = {.on_error = on_error, .ctx = ctx};
+int cgv1_read_files(const cgv1_dirs_t *dirs, unsigned groups, cg_metrics_t *m, cg_error_fn on_error,
+                    void *ctx, cg_files_t *files) {
+  cg_reader_t r = {.on_error = on_error, .ctx = ctx, .cache = files};
   if (groups & CG_GROUP_CPU) {
-    if (dirs->cpuacct >= 0)
+    if (dirs->cpuacct >= 0 && !dirs->skip_cpu_time)
       read_cpu_time(&r, dirs->cpuacct, m);
     if (dirs->cpu >= 0)
       read_cfs(&r, dirs->cpu, m);
@@ -266,4 +266,9 @@ int cgv1_read(const cgv1_dirs_t *dirs, unsigned groups, cg_metrics_t *m, cg_erro
   if ((groups & CG_GROUP_PIDS) && dirs->pids >= 0)
     read_pids(&r, dirs->pids, m);
   return r.gone ? -ENODEV : r.files;
+}
+
+int cgv1_read(const cgv1_dirs_t *dirs, unsigned groups, cg_metrics_t *m, cg_error_fn on_error,
+              void *ctx) {
+  return cgv1_read_files(dirs, groups, m, on_error, ctx, NULL);
 }

@@ -18,7 +18,7 @@ void cg_report(cg_reader_t *r, const char *name, int err, const char *what) {
 }
 
 ssize_t cg_read_text(cg_reader_t *r, int dirfd, const char *name, char *buf, size_t size) {
-  ssize_t n = read_file_at(dirfd, name, buf, size);
+  ssize_t n = cg_files_read(r->cache, dirfd, name, buf, size);
   if (n >= 0) {
     r->files++;
     return n;
@@ -437,14 +437,20 @@ static int result(const cg_reader_t *r) {
   return r->gone ? -ENODEV : r->files;
 }
 
-int cg_psi_read(int dirfd, cg_metrics_t *m, cg_error_fn on_error, void *ctx) {
-  cg_reader_t r = {.on_error = on_error, .ctx = ctx};
+int cg_psi_read_files(int dirfd, cg_metrics_t *m, cg_error_fn on_error, void *ctx,
+                      cg_files_t *files) {
+  cg_reader_t r = {.on_error = on_error, .ctx = ctx, .cache = files};
   read_psi(&r, dirfd, m);
   return result(&r);
 }
 
-int cgv2_read(int dirfd, unsigned groups, cg_metrics_t *m, cg_error_fn on_error, void *ctx) {
-  cg_reader_t r = {.on_error = on_error, .ctx = ctx};
+int cg_psi_read(int dirfd, cg_metrics_t *m, cg_error_fn on_error, void *ctx) {
+  return cg_psi_read_files(dirfd, m, on_error, ctx, NULL);
+}
+
+int cgv2_read_files(int dirfd, unsigned groups, cg_metrics_t *m, cg_error_fn on_error, void *ctx,
+                    cg_files_t *files) {
+  cg_reader_t r = {.on_error = on_error, .ctx = ctx, .cache = files};
   if (groups & CG_GROUP_CPU)
     read_cpu(&r, dirfd, m);
   if (groups & CG_GROUP_MEMORY)
@@ -456,4 +462,8 @@ int cgv2_read(int dirfd, unsigned groups, cg_metrics_t *m, cg_error_fn on_error,
   if (groups & CG_GROUP_PRESSURE)
     read_psi(&r, dirfd, m);
   return result(&r);
+}
+
+int cgv2_read(int dirfd, unsigned groups, cg_metrics_t *m, cg_error_fn on_error, void *ctx) {
+  return cgv2_read_files(dirfd, groups, m, on_error, ctx, NULL);
 }

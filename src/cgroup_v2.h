@@ -3,6 +3,7 @@
 #ifndef CONTAINER_CGROUP_V2_H
 #define CONTAINER_CGROUP_V2_H
 
+#include "cgfiles.h"
 #include "metrics.h"
 
 #include <stdbool.h>
@@ -22,25 +23,34 @@
  * -ENODEV if a read saw the cgroup being removed. */
 int cgv2_read(int dirfd, unsigned groups, cg_metrics_t *m, cg_error_fn on_error, void *ctx);
 
+/* cgv2_read through a cache of kept-open files (cgfiles.h); files == NULL is cgv2_read. */
+int cgv2_read_files(int dirfd, unsigned groups, cg_metrics_t *m, cg_error_fn on_error, void *ctx,
+                    cg_files_t *files);
+
 /* Reads cpu.pressure, memory.pressure and io.pressure ("some"/"full" total=, µs) from dirfd into
  * m->psi. The cgroup cpu.pressure has no "full" line before Linux 5.13 (has_full stays false).
  * Same conventions and return value as cgv2_read; EOPNOTSUPP (PSI disabled) counts as absent. */
 int cg_psi_read(int dirfd, cg_metrics_t *m, cg_error_fn on_error, void *ctx);
+
+/* cg_psi_read through a cache of kept-open files; files == NULL is cg_psi_read. */
+int cg_psi_read_files(int dirfd, cg_metrics_t *m, cg_error_fn on_error, void *ctx,
+                      cg_files_t *files);
 
 /* ---- Helpers shared with cgroup_v1.c (not meant for the glue) ---- */
 
 typedef struct {
   cg_error_fn on_error;
   void *ctx;
-  int files; /* files that existed */
-  bool gone; /* a read returned ENODEV: the cgroup was removed */
+  int files;         /* files that existed */
+  bool gone;         /* a read returned ENODEV: the cgroup was removed */
+  cg_files_t *cache; /* kept-open files, or NULL: open/read/close each time */
 } cg_reader_t;
 
 /* Calls r->on_error (if set) for a file that exists but is unusable. */
 void cg_report(cg_reader_t *r, const char *name, int err, const char *what);
 
-/* Reads name (relative to dirfd) into buf. Returns its length, or -1 when it is absent
- * (ENOENT, ENODEV, EOPNOTSUPP; silent) or could not be read (reported). */
+/* Reads name (relative to dirfd) into buf, through r->cache. Returns its length, or -1 when it is
+ * absent (ENOENT, ENODEV, EOPNOTSUPP; silent) or could not be read (reported). */
 ssize_t cg_read_text(cg_reader_t *r, int dirfd, const char *name, char *buf, size_t size);
 
 /* A file holding one unsigned decimal. Returns true and sets *out when read and valid. */

@@ -9,6 +9,7 @@
 
 #include "blockdev.h"
 #include "cgroup_v1.h"
+#include "cgfiles.h"
 #include "cgroup_v2.h"
 #include "cgroupfs.h"
 #include "delayacct.h"
@@ -38,6 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -85,6 +87,8 @@ typedef enum { META_FIRST, META_ALL, META_NONE } meta_mode_t;
 static meta_mode_t conf_meta = META_FIRST;
 /* One value list per metric group, with the types of contrib/container-types.db. */
 static bool conf_compact = false;
+/* File descriptors of cgroup directories and files kept open between reads (0: none). */
+static long conf_max_open_files = 65536;
 
 /* ---- state shared by the callbacks ---- */
 
@@ -142,6 +146,11 @@ typedef struct container_s {
   task_method_t task_method;
   delay_state_t *delay; /* NULL when delay collection is off */
   diag_tracker_t diag;
+  int dir_v1[CG_V1_COUNT]; /* see dirs_open() */
+  int dir_v2;
+  bool dirs_open, dirs_kept;
+  int dirs_reserved; /* fds taken from the budget for them */
+  cg_files_t *files;
   pid_t *tgids;
   size_t tgids_cap;
   char complained[MAX_COMPLAINTS][64];
@@ -167,6 +176,8 @@ static double now_seconds(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static void dirs_close(container_t *c);
+
 static void container_free(void *arg) {
   container_t *c = arg;
   if (!c)
@@ -175,6 +186,9 @@ static void container_free(void *arg) {
   meta_data_destroy(c->meta);
   delay_state_destroy(c->delay);
   free(c->tgids);
+  if (c->dirs_open)
+    dirs_close(c);
+  cg_files_destroy(c->files);
   free(c->relpath);
   free(c);
 }
@@ -769,6 +783,52 @@ static size_t read_delay(container_t *c, int procs_dir, const cg_metrics_t *m) {
   return listed;
 }
 
+/* The container's directories: kept open between reads (with its files, see cgfiles.h) while
+ * the fd budget allows, else opened for this read only. -1: not in that hierarchy. */
+static void dirs_open(container_t *c, unsigned groups) {
+  if (c->dirs_open)
+    return;
+  int opened = 0;
+  for (int i = 0; i < CG_V1_COUNT; i++) {
+    c->dir_v1[i] = layout.kind != CG_LAYOUT_V2 ? open_cgroup_dir(v1_root_fd[i], c->relpath) : -1;
+    opened += c->dir_v1[i] >= 0;
+  }
+  /* v2: the container's directory; hybrid: its unified-tree one (PSI, exact CPU time). */
+  c->dir_v2 = -1;
+  if (layout.kind == CG_LAYOUT_V2)
+    c->dir_v2 = open_cgroup_dir(primary_root_fd, c->relpath);
+  else if (groups & (CG_GROUP_PRESSURE | CG_GROUP_CPU))
+    c->dir_v2 = open_cgroup_dir(v2_root_fd, c->relpath);
+  opened += c->dir_v2 >= 0;
+  c->dirs_open = true;
+  c->dirs_kept = opened > 0 && c->files != NULL && cg_files_reserve(opened);
+  if (c->dirs_kept) {
+    c->dirs_reserved = opened;
+    for (int i = 0; i < CG_V1_COUNT; i++)
+      if (c->dir_v1[i] >= 0)
+        cg_files_move_high(&c->dir_v1[i]);
+    if (c->dir_v2 >= 0)
+      cg_files_move_high(&c->dir_v2);
+  }
+}
+
+static void dirs_close(container_t *c) {
+  cg_files_close_all(c->files); /* before the directory fd numbers can be reused */
+  for (int i = 0; i < CG_V1_COUNT; i++)
+    if (c->dir_v1[i] >= 0) {
+      close(c->dir_v1[i]);
+      c->dir_v1[i] = -1;
+    }
+  if (c->dir_v2 >= 0)
+    close(c->dir_v2);
+  c->dir_v2 = -1;
+  if (c->dirs_kept)
+    cg_files_unreserve(c->dirs_reserved);
+  c->dirs_kept = false;
+  c->dirs_reserved = 0;
+  c->dirs_open = false;
+}
+
 static void container_read_locked(container_t *c) {
   cg_metrics_t m;
   memset(&m, 0, sizeof(m));
@@ -776,47 +836,46 @@ static void container_read_locked(container_t *c) {
   c->meta_due = conf_meta != META_NONE;
   unsigned groups = c->is_host ? 0 : conf_groups;
 
-  /* Each directory is opened once per read. v1: the primary (discovery's) hierarchy is one of
-   * the controllers'; the tasks (load, delays) are read from the cpu hierarchy. */
-  cgv1_dirs_t dirs = CGV1_DIRS_NONE;
-  int *v1[CG_V1_COUNT] = {&dirs.cpu, &dirs.cpuacct, &dirs.memory, &dirs.blkio, &dirs.pids};
+  /* v1: the primary (discovery's) hierarchy is one of the controllers'; the tasks (load,
+   * delays) are read from the cpu hierarchy. */
+  dirs_open(c, groups);
+  cg_files_t *files = c->dirs_kept ? c->files : NULL;
+  cgv1_dirs_t dirs = {c->dir_v1[CG_V1_CPU], c->dir_v1[CG_V1_CPUACCT], c->dir_v1[CG_V1_MEMORY],
+                      c->dir_v1[CG_V1_BLKIO], c->dir_v1[CG_V1_PIDS], false};
   int primary = -1, tasks = -1;
   if (layout.kind == CG_LAYOUT_V2) {
-    primary = tasks = open_cgroup_dir(primary_root_fd, c->relpath);
+    primary = tasks = c->dir_v2;
   } else {
-    for (int i = 0; i < CG_V1_COUNT; i++) {
-      *v1[i] = open_cgroup_dir(v1_root_fd[i], c->relpath);
-      if (primary < 0)
-        primary = *v1[i];
-    }
+    for (int i = 0; i < CG_V1_COUNT && primary < 0; i++)
+      primary = c->dir_v1[i];
     tasks = dirs.cpu >= 0 ? dirs.cpu : dirs.cpuacct >= 0 ? dirs.cpuacct : primary;
   }
-  if (primary < 0)
-    goto out; /* gone since discovery: normal, discovery removes the callback */
+  if (primary < 0) {
+    dirs_close(c); /* gone since discovery: normal, discovery removes the callback */
+    return;
+  }
 
+  int found = 1; /* files of the container seen by this read; 0 or less: it is gone */
   if (layout.kind == CG_LAYOUT_V2) {
     if (groups)
-      cgv2_read(primary, groups, &m, report_file_error, c); /* PSI included */
+      found = cgv2_read_files(primary, groups, &m, report_file_error, c, files); /* + PSI */
   } else if (groups) {
-    cgv1_read(&dirs, groups, &m, report_file_error, c);
-    int unified = (groups & (CG_GROUP_PRESSURE | CG_GROUP_CPU)) && v2_root_fd >= 0
-                      ? open_cgroup_dir(v2_root_fd, c->relpath)
-                      : -1;
+    int unified = c->dir_v2;
     if (unified >= 0) {
       if (groups & CG_GROUP_PRESSURE)
-        cg_psi_read(unified, &m, report_file_error, c);
+        cg_psi_read_files(unified, &m, report_file_error, c, files);
       /* v1 cpuacct.usage_user/_sys are tick samples on current kernels; the unified tree's
        * cpu.stat splits the exact usage (it is there even without the cpu controller). */
-      cg_metrics_t exact;
-      memset(&exact, 0, sizeof(exact));
-      if ((groups & CG_GROUP_CPU) && cgv2_read(unified, CG_GROUP_CPU, &exact, NULL, NULL) > 0 &&
-          exact.has_cpu_time) {
-        m.has_cpu_time = true;
-        m.cpu_user_us = exact.cpu_user_us;
-        m.cpu_system_us = exact.cpu_system_us;
-      }
-      close(unified);
+      if ((groups & CG_GROUP_CPU) &&
+          cgv2_read_files(unified, CG_GROUP_CPU, &m, NULL, NULL, files) > 0 && m.has_cpu_time)
+        dirs.skip_cpu_time = true;
+      m.has_cfs = m.has_cpu_quota = false; /* v1's cpu controller has the CFS numbers */
     }
+    found = cgv1_read_files(&dirs, groups, &m, report_file_error, c, files);
+  }
+  if (found <= 0 && c->dirs_kept) {
+    dirs_close(c); /* kept fds of a removed cgroup: the next read opens again, or stops */
+    return;
   }
   dispatch_metrics(c, &m);
   remember_totals(c, &m);
@@ -828,16 +887,8 @@ static void container_read_locked(container_t *c) {
     read_network(c, primary, c->tgids, n_tgids);
   if (conf_collect_load && tasks >= 0)
     read_load(c, tasks, layout.kind == CG_LAYOUT_V2);
-
-out:
-  if (layout.kind == CG_LAYOUT_V2) {
-    if (primary >= 0)
-      close(primary);
-  } else {
-    for (int i = 0; i < CG_V1_COUNT; i++)
-      if (*v1[i] >= 0)
-        close(*v1[i]);
-  }
+  if (!c->dirs_kept)
+    dirs_close(c);
 }
 
 static int container_read(user_data_t *ud) {
@@ -1118,6 +1169,7 @@ static void container_register(container_t *c) {
   memset(&c->task_method, 0, sizeof(c->task_method));
   c->task_method.kind = conf_task_method;
   c->seen = true;
+  c->files = cg_files_create(); /* NULL: files are opened for each read, nothing else changes */
   diag_tracker_init(&c->diag);
   if (!c->is_host && atomic_load(&delay_on))
     c->delay = delay_state_create();
@@ -1344,7 +1396,13 @@ static int container_config(oconfig_item_t *ci) {
       status = cf_util_get_boolean(child, &conf_notifications);
     else if (strcasecmp(key, "Compact") == 0)
       status = cf_util_get_boolean(child, &conf_compact);
-    else if (strcasecmp(key, "MetaData") == 0) {
+    else if (strcasecmp(key, "MaxOpenFiles") == 0) {
+      int n = -1;
+      status = cf_util_get_int(child, &n);
+      if (status == 0 && n < 0)
+        status = -1;
+      conf_max_open_files = n;
+    } else if (strcasecmp(key, "MetaData") == 0) {
       char mode[32];
       status = cf_util_get_string_buffer(child, mode, sizeof(mode));
       if (status == 0 && strcasecmp(mode, "first") == 0)
@@ -1460,6 +1518,36 @@ static bool compact_types_loaded(void) {
   return true;
 }
 
+/* Kept fds live at CG_FILES_MIN_FD and above, away from code that uses select(); the soft
+ * RLIMIT_NOFILE (1024 under systemd) is raised towards the hard one to make room. */
+static void open_files_budget(void) {
+  struct rlimit rl;
+  long budget = 0;
+  if (conf_max_open_files > 0 && getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+    rlim_t want = (rlim_t)CG_FILES_MIN_FD + (rlim_t)conf_max_open_files + 256;
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+      struct rlimit raised = rl;
+      raised.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
+      if (raised.rlim_cur > rl.rlim_cur && setrlimit(RLIMIT_NOFILE, &raised) == 0) {
+        INFO(PLUGIN_NAME " plugin: raised the open file limit from %lu to %lu, for cgroup files "
+                         "kept open between reads.",
+             (unsigned long)rl.rlim_cur, (unsigned long)raised.rlim_cur);
+        rl = raised;
+      }
+    }
+    long room = rl.rlim_cur == RLIM_INFINITY ? conf_max_open_files
+                                             : (long)rl.rlim_cur - CG_FILES_MIN_FD - 256;
+    budget = room < conf_max_open_files ? room : conf_max_open_files;
+    if (budget <= 0) {
+      INFO(PLUGIN_NAME " plugin: the open file limit (%lu) leaves no room to keep cgroup files "
+                       "open: each read opens and closes them.",
+           (unsigned long)rl.rlim_cur);
+      budget = 0;
+    }
+  }
+  cg_files_set_budget(budget);
+}
+
 static int container_init(void) {
   if (initialized)
     return 0;
@@ -1537,6 +1625,7 @@ static int container_init(void) {
 
   exit_watcher_start();
   delay_start();
+  open_files_budget();
 
   user_data_t ud = {0};
   plugin_register_complex_read(READ_GROUP, "container/discover", discover, 0, &ud);
@@ -1580,6 +1669,7 @@ static void config_reset(void) {
   conf_collect_diagnosis = true;
   conf_meta = META_FIRST;
   conf_compact = false;
+  conf_max_open_files = 65536;
   sstrncpy(conf_cgroup_root, "/sys/fs/cgroup", sizeof(conf_cgroup_root));
   sstrncpy(conf_proc_root, "/proc", sizeof(conf_proc_root));
   sstrncpy(conf_docker_root, "/var/lib/docker", sizeof(conf_docker_root));

@@ -44,7 +44,7 @@ static int open_dir(const char *base, const char *sub) {
 
 /* All controllers' files in one directory (how fixtures-real stores them). */
 static cgv1_dirs_t one_dir(int fd) {
-  return (cgv1_dirs_t){fd, fd, fd, fd, fd};
+  return (cgv1_dirs_t){fd, fd, fd, fd, fd, false};
 }
 
 static uint64_t ticks_us(uint64_t ticks) {
@@ -243,7 +243,7 @@ static void test_trees(void) {
       fds[i] = open_dir(base, sub[i]);
       CHECK(fds[i] >= 0);
     }
-    cgv1_dirs_t d = {fds[0], fds[1], fds[2], fds[3], fds[4]};
+    cgv1_dirs_t d = {fds[0], fds[1], fds[2], fds[3], fds[4], false};
     cg_metrics_t m = {0};
     cgv1_read(&d, ~0u, &m, on_err, &e);
     if (c == 0) {
@@ -282,7 +282,7 @@ static void test_trees(void) {
     fds[i] = open_dir(base, sub);
     CHECK(fds[i] >= 0);
   }
-  cgv1_dirs_t d = {fds[0], fds[1], fds[2], fds[3], fds[4]};
+  cgv1_dirs_t d = {fds[0], fds[1], fds[2], fds[3], fds[4], false};
   cg_metrics_t m = {0};
   cgv1_read(&d, ~0u, &m, on_err, &e);
   CHECK_U64(m.cpu_user_us, 122669369578u);
@@ -597,7 +597,7 @@ static void test_live(void) {
   }
   if (!any)
     return;
-  cgv1_dirs_t d = {fds[0], fds[1], fds[2], fds[3], fds[4]};
+  cgv1_dirs_t d = {fds[0], fds[1], fds[2], fds[3], fds[4], false};
   cg_metrics_t m = {0};
   errs_t e = {0};
   cgv1_read(&d, ~0u, &m, on_err, &e);

@@ -213,6 +213,7 @@ typedef struct {
   const char *cgroup_root; /* overrides tree/sys/fs/cgroup */
   const char *meta;        /* MetaData (else "all") */
   bool compact;            /* Compact true */
+  bool per_read_files;     /* MaxOpenFiles 0 */
 } setup_t;
 
 static void add_path(oconfig_item_t *ci, const char *key, const char *tree, const char *sub) {
@@ -254,6 +255,8 @@ static int start(const setup_t *s, int *config_status) {
   mock_config_add_string(ci, "MetaData", s->meta ? s->meta : "all");
   if (s->compact)
     mock_config_add_bool(ci, "Compact", true);
+  if (s->per_read_files)
+    mock_config_add_number(ci, "MaxOpenFiles", 0);
   int status = mock_config_cb(ci);
   mock_config_free(ci);
   if (config_status)
@@ -907,7 +910,9 @@ static int remove_path(const char *base, const char *sub) {
 static void test_vanished(void) {
   char tree[PATH_MAX];
   CHECK_INT(copy_tree("v1-docker-cgroupfs", tree, sizeof(tree)), 0);
-  setup_t s = {.tree = tree};
+  /* Files are opened per read here: a kept fd of a removed fixture file still reads (a regular
+   * file system), while the kernel answers ENODEV for a removed cgroup's (test_cgfiles). */
+  setup_t s = {.tree = tree, .per_read_files = true};
   CHECK_INT(start(&s, NULL), 0);
   const char *ids[] = {ID_A, ID_B};
   const char *names[] = {"b29faf21b7ef", "1d3d308a7d48"};

@@ -1,0 +1,54 @@
+/* Per-container cache of kept-open cgroup file descriptors: a read is one pread() instead of
+ * openat+read+close. No collectd calls here. */
+#ifndef CONTAINER_CGFILES_H
+#define CONTAINER_CGFILES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Kept fds are moved to this number or above, so code that uses select() (exec plugin...) keeps
+ * getting low fds. */
+#define CG_FILES_MIN_FD 1024
+
+/* Reads of a missing file answered from memory before trying to open it again (a v2 controller
+ * can be enabled later, creating the file). */
+#define CG_FILES_NEG_READS 30
+
+typedef struct cg_files cg_files_t;
+
+/* NULL on ENOMEM. */
+cg_files_t *cg_files_create(void);
+
+/* Closes every kept fd and frees f. NULL is fine. */
+void cg_files_destroy(cg_files_t *f);
+
+/* Closes every kept fd and forgets every entry; f stays usable. Call it before closing (or
+ * reusing the number of) a directory fd that f has seen. */
+void cg_files_close_all(cg_files_t *f);
+
+/* Reads file name relative to directory fd dirfd into buf, NUL-terminated: same contract as
+ * read_file_at() (util.h), the length or -errno, -EFBIG if longer than size - 1.
+ * Entries are keyed by (dirfd number, name): the caller keeps each dirfd meaning the same
+ * directory while f has entries for it. A failed read of a kept fd (-ENODEV: cgroup removed)
+ * closes and forgets it; the next call opens the file again. A missing file (-ENOENT,
+ * -EOPNOTSUPP) returns the same error for the next CG_FILES_NEG_READS calls without a syscall.
+ * One thread at a time per f. f == NULL, or a budget of 0: plain read_file_at(). */
+ssize_t cg_files_read(cg_files_t *f, int dirfd, const char *name, char *buf, size_t size);
+
+/* Process-wide number of fds all caches may keep together (default 0: keep nothing). Lowering it
+ * closes nothing: it only stops new fds from being kept. */
+void cg_files_set_budget(long max_kept);
+
+/* Fds currently kept, process-wide. */
+long cg_files_kept(void);
+
+/* For fds the caller keeps itself (a container's directories): takes n from the budget, or
+ * nothing and false when they do not fit. cg_files_unreserve gives them back. */
+bool cg_files_reserve(long n);
+void cg_files_unreserve(long n);
+
+/* Moves *fd to CG_FILES_MIN_FD or above (closing the old one) when the fd limit allows. */
+void cg_files_move_high(int *fd);
+
+#endif
