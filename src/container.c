@@ -96,6 +96,7 @@ static cg_layout_t layout;
 static int v1_root_fd[CG_V1_COUNT] = {-1, -1, -1, -1, -1};
 static int v2_root_fd = -1;
 static int primary_root_fd = -1;
+static int proc_root_fd = -1; /* ProcRoot, for the task states */
 static bool initialized;
 
 /* Network: off for good after a missing privilege or a worker that could not return home. */
@@ -406,7 +407,9 @@ static void log_task_method_once(int hierarchy, const task_method_t *method) {
 
 static void read_load(container_t *c, int dirfd, int hierarchy) {
   task_counts_t counts;
-  int err = task_sample_subtree(dirfd, conf_proc_root, &c->task_method, &counts);
+  int err = proc_root_fd >= 0
+                ? task_sample_subtree_at(dirfd, proc_root_fd, &c->task_method, &counts)
+                : task_sample_subtree(dirfd, conf_proc_root, &c->task_method, &counts);
   if (err != 0) {
     if (err != -ENOENT)
       report_file_error(c, "task states", err, "cannot count the cgroup's tasks");
@@ -455,9 +458,10 @@ static size_t collect_pids(int dirfd, pid_t *pids, size_t max, int depth) {
         pids[n++] = (pid_t)pid;
     }
   }
-  if (n > 0 || depth >= 3)
+  if (n > 0 || depth >= 3 || !cg_dir_may_have_children(dirfd))
     return n;
-  int dup = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
+  /* A fresh open file description: a dup would share (and move) the kept fd's offset. */
+  int dup = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   DIR *dir = dup >= 0 ? fdopendir(dup) : NULL;
   if (!dir) {
     if (dup >= 0)
@@ -840,8 +844,8 @@ static void container_read_locked(container_t *c) {
    * delays) are read from the cpu hierarchy. */
   dirs_open(c, groups);
   cg_files_t *files = c->dirs_kept ? c->files : NULL;
-  cgv1_dirs_t dirs = {c->dir_v1[CG_V1_CPU], c->dir_v1[CG_V1_CPUACCT], c->dir_v1[CG_V1_MEMORY],
-                      c->dir_v1[CG_V1_BLKIO], c->dir_v1[CG_V1_PIDS], false};
+  cgv1_dirs_t dirs = {c->dir_v1[CG_V1_CPU],   c->dir_v1[CG_V1_CPUACCT], c->dir_v1[CG_V1_MEMORY],
+                      c->dir_v1[CG_V1_BLKIO], c->dir_v1[CG_V1_PIDS],    false};
   int primary = -1, tasks = -1;
   if (layout.kind == CG_LAYOUT_V2) {
     primary = tasks = c->dir_v2;
@@ -1447,7 +1451,9 @@ static void close_roots(void) {
     close(v2_root_fd);
   if (primary_root_fd >= 0)
     close(primary_root_fd);
-  v2_root_fd = primary_root_fd = -1;
+  if (proc_root_fd >= 0)
+    close(proc_root_fd);
+  v2_root_fd = primary_root_fd = proc_root_fd = -1;
 }
 
 static int open_root(const char *path) {
@@ -1592,6 +1598,7 @@ static int container_init(void) {
     }
   v2_root_fd = open_root(layout.v2);
   primary_root_fd = open_root(layout.primary);
+  proc_root_fd = open_root(conf_proc_root);
   if (primary_root_fd < 0) {
     ERROR(PLUGIN_NAME " plugin: cannot open %s: %s.", layout.primary, strerror(errno));
     close_roots();

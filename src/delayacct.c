@@ -565,9 +565,10 @@ static int read_procs(int dirfd, pid_t **v, size_t *n, size_t *cap) {
 
 static int walk(int dirfd, pid_t **v, size_t *n, size_t *cap, int depth) {
   int rc = read_procs(dirfd, v, n, cap);
-  if (rc == -ENOMEM || depth >= TGID_WALK_MAX_DEPTH)
-    return rc == -ENOMEM ? rc : 0;
-  int dup = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
+  if (rc == -ENOMEM || depth >= TGID_WALK_MAX_DEPTH || !cg_dir_may_have_children(dirfd))
+    return rc == -ENOMEM ? rc : depth == 0 ? rc : 0;
+  /* A fresh open file description: a dup would share (and move) the kept fd's offset. */
+  int dup = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   DIR *dir = dup >= 0 ? fdopendir(dup) : NULL;
   if (dir == NULL) {
     if (dup >= 0)

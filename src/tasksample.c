@@ -1,6 +1,8 @@
 /* Subtree walk over cgroup directories: see tasksample.h. */
 #include "tasksample.h"
 
+#include "util.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -66,7 +68,7 @@ static int walk(walk_t *w, int dirfd, int depth, task_counts_t *sum) {
   int rc = count_own(w, dirfd, sum);
   if (rc)
     return rc;
-  if (depth >= TASK_MAX_DEPTH)
+  if (depth >= TASK_MAX_DEPTH || !cg_dir_may_have_children(dirfd))
     return 0;
   /* A fresh open file description: the caller's fd keeps its own offset. */
   int lfd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -107,9 +109,9 @@ static int walk(walk_t *w, int dirfd, int depth, task_counts_t *sum) {
   return rc;
 }
 
-int task_sample_subtree(int cgroup_dirfd, const char *proc_root, task_method_t *method,
-                        task_counts_t *out) {
-  if (cgroup_dirfd < 0 || proc_root == NULL || method == NULL || out == NULL)
+int task_sample_subtree_at(int cgroup_dirfd, int proc_dirfd, task_method_t *method,
+                           task_counts_t *out) {
+  if (cgroup_dirfd < 0 || proc_dirfd < 0 || method == NULL || out == NULL)
     return -EINVAL;
   if (method->kind != TASK_METHOD_PROCSTATE && genl_family_id() < 0) {
     int rc = genl_init(); /* cached after the first success */
@@ -120,14 +122,22 @@ int task_sample_subtree(int cgroup_dirfd, const char *proc_root, task_method_t *
       method->fallback_reason = rc;
     }
   }
-  walk_t w = {.method = method};
-  w.proc_dirfd = open(proc_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (w.proc_dirfd < 0)
-    return -errno;
+  walk_t w = {.method = method, .proc_dirfd = proc_dirfd};
   task_counts_t sum = {0};
   int rc = walk(&w, cgroup_dirfd, 0, &sum);
-  close(w.proc_dirfd);
   if (rc == 0)
     *out = sum;
+  return rc;
+}
+
+int task_sample_subtree(int cgroup_dirfd, const char *proc_root, task_method_t *method,
+                        task_counts_t *out) {
+  if (cgroup_dirfd < 0 || proc_root == NULL || method == NULL || out == NULL)
+    return -EINVAL;
+  int proc_dirfd = open(proc_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (proc_dirfd < 0)
+    return -errno;
+  int rc = task_sample_subtree_at(cgroup_dirfd, proc_dirfd, method, out);
+  close(proc_dirfd);
   return rc;
 }

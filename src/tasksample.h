@@ -45,4 +45,8 @@ int task_method_should_fall_back(int err);
 int task_sample_subtree(int cgroup_dirfd, const char *proc_root, task_method_t *method,
                         task_counts_t *out);
 
+/* The same with /proc already open as proc_dirfd (a caller sampling every second keeps it). */
+int task_sample_subtree_at(int cgroup_dirfd, int proc_dirfd, task_method_t *method,
+                           task_counts_t *out);
+
 #endif

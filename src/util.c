@@ -1,5 +1,7 @@
 #include "util.h"
 
+#include <sys/stat.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -153,4 +155,9 @@ bool is_hex(const char *s, size_t len) {
     if (!isxdigit((unsigned char)s[i]) || isupper((unsigned char)s[i]))
       return false;
   return true;
+}
+
+bool cg_dir_may_have_children(int dirfd) {
+  struct stat st;
+  return fstat(dirfd, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_nlink != 2;
 }

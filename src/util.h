@@ -40,6 +40,11 @@ void sanitize_name(char *dst, const char *src, size_t n);
 /* Joins a and b with one '/' into dst. Returns -ENAMETOOLONG if it does not fit. */
 int path_join(char *dst, size_t n, const char *a, const char *b);
 
+/* False when the directory open as dirfd certainly has no subdirectory: its link count is 2
+ * (cgroupfs, tmpfs, ext4 count subdirectories there). True when it may have some, or when
+ * that cannot be told (fstat failed, a file system with other link counts). */
+bool cg_dir_may_have_children(int dirfd);
+
 /* True if the first len characters of s are lowercase hex digits. */
 bool is_hex(const char *s, size_t len);
 

@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static void test_parse(void) {
@@ -81,7 +83,25 @@ static void test_read_file(void) {
   unlink(tmpl);
 }
 
+/* A directory without subdirectories has 2 links (cgroupfs, tmpfs, ext4): no listing needed. */
+static void test_dir_children(void) {
+  char dir[] = "/tmp/test_util.XXXXXX", sub[64];
+  CHECK(mkdtemp(dir) != NULL);
+  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  CHECK(fd >= 0);
+  CHECK(!cg_dir_may_have_children(fd));
+  snprintf(sub, sizeof(sub), "%s/child", dir);
+  CHECK(mkdir(sub, 0755) == 0);
+  CHECK(cg_dir_may_have_children(fd));
+  CHECK(rmdir(sub) == 0);
+  CHECK(!cg_dir_may_have_children(fd));
+  CHECK(cg_dir_may_have_children(-1)); /* cannot tell: list */
+  close(fd);
+  CHECK(rmdir(dir) == 0);
+}
+
 int main(void) {
+  test_dir_children();
   test_parse();
   test_kv();
   test_names_and_paths();
