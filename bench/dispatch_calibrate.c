@@ -8,6 +8,8 @@
  *     Instances 1000                  # ...spread over this many read callbacks (like one per
  * container) Meta true                       # attach 3 string meta data entries to each list, as
  * the # container plugin does (collectd clones them per dispatch)
+ *     MetaFirst true                  # ...to the first list of each read only (the plugin's
+ *                                     # default, MetaData first)
  *   </Plugin>
  *
  * Counting: a write callback adds one per value list (and the number of values) with two atomic
@@ -43,6 +45,7 @@ static int count_fd = -1;
 static long conf_lists;
 static long conf_instances = 1;
 static bool conf_meta = true;
+static bool conf_meta_first = false; /* meta data on the first list of each read only */
 
 static atomic_ullong n_lists;
 static atomic_ullong n_values;
@@ -91,8 +94,9 @@ static int calib_read(user_data_t *ud) {
   value_list_t vl = VALUE_LIST_INIT;
   sstrncpy(vl.plugin, "calib", sizeof(vl.plugin));
   snprintf(vl.plugin_instance, sizeof(vl.plugin_instance), "bench-%ld", c->index);
-  vl.meta = c->meta;
   for (long j = 0; j < c->lists; j++) {
+    /* Like the container plugin's default (MetaData first): once per read. */
+    vl.meta = j == 0 || !conf_meta_first ? c->meta : NULL;
     int m = (int)(j % (long)STATIC_ARRAY_SIZE(mix));
     value_t values[2];
     for (int k = 0; k < mix[m].n; k++) {
@@ -134,6 +138,8 @@ static int calib_config(oconfig_item_t *ci) {
       conf_instances = (long)(d + 0.5);
     } else if (strcasecmp(child->key, "Meta") == 0)
       status = cf_util_get_boolean(child, &conf_meta);
+    else if (strcasecmp(child->key, "MetaFirst") == 0)
+      status = cf_util_get_boolean(child, &conf_meta_first);
     else {
       ERROR(PLUGIN ": unknown config key \"%s\".", child->key);
       status = -1;

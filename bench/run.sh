@@ -9,13 +9,16 @@
 #     --groups-at N      run the per-metric-group breakdown at this N (default 500, or the
 #                        largest N <= 500 on the command line); --no-groups to skip it
 #     --no-netdata       skip netdata (no apt-get install)
+#     --no-compact       skip the compact-mode runs (compact-N, ccalib-N; they are also skipped
+#                        when contrib/container-types.db is missing or the plugin has no Compact key)
 #     --perf             after the measured window of the all-groups run at the largest N,
 #                        record 8 s of `perf record --call-graph dwarf` on collectd and print the top symbols
 #     --keep             keep the work directory (logs, configs, raw numbers)
 #     --cleanup-stale    remove what a killed earlier run left behind (bench cgroups, processes)
 #     --report DIR       print the tables again from a work directory kept with --keep
 #   Environment: PLUGIN_SO (the built container.so; default: .libs/container.so in the source
-#   or build directory), COLLECTD_BIN (default /usr/sbin/collectd).
+#   or build directory), COLLECTD_BIN (default /usr/sbin/collectd), BENCH_PLUGIN_OPTIONS (extra
+#   lines for the <Plugin container> block of every run, e.g. "MaxOpenFiles 0").
 #
 # Needs root: it creates cgroups, network namespaces and dummy interfaces, and switches
 # kernel.task_delayacct on (restored at exit). Everything it makes is removed at exit, also on
@@ -29,7 +32,7 @@ CGROOT=/sys/fs/cgroup
 CLK_TCK=$(getconf CLK_TCK)
 PREFIX=beec # every bench container id starts with it (ids are hex)
 
-REPORT_DIR="" QUICK=0 MEASURE="" WARMUP="" GROUPS_AT="" NO_GROUPS=0 NO_NETDATA=0 PERF=0 KEEP=0 STALE=0
+REPORT_DIR="" QUICK=0 MEASURE="" WARMUP="" GROUPS_AT="" NO_GROUPS=0 NO_NETDATA=0 NO_COMPACT=0 PERF=0 KEEP=0 STALE=0
 NS=()
 while [ $# -gt 0 ]; do
   case $1 in
@@ -39,11 +42,12 @@ while [ $# -gt 0 ]; do
   --groups-at) GROUPS_AT=$2; shift ;;
   --no-groups) NO_GROUPS=1 ;;
   --no-netdata) NO_NETDATA=1 ;;
+  --no-compact) NO_COMPACT=1 ;;
   --perf) PERF=1 ;;
   --keep) KEEP=1 ;;
   --cleanup-stale) STALE=1 ;;
   --report) REPORT_DIR=$2; shift ;;
-  -h | --help) sed -n '2,22p' "$0"; exit 0 ;;
+  -h | --help) sed -n '2,/^[^#]/{/^#/p}' "$0"; exit 0 ;;
   [0-9]*) NS+=("$1") ;;
   *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
@@ -88,7 +92,7 @@ stale_cleanup() {
   for h in "${HIER[@]}"; do
     for d in "$h"/docker/"$PREFIX"*; do
       [ -d "$d" ] || continue
-      for p in $(cat "$d/cgroup.procs" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
+      while read -r p; do kill -9 "$p" 2>/dev/null; done <"$d/cgroup.procs" 2>/dev/null
     done
   done
   sleep 1
@@ -119,12 +123,25 @@ for g in CPU Memory Blkio Pids Pressure Load Network Delay; do
   grep -x "Collect$g" <<<"$PLUGIN_STRINGS" >/dev/null && ALL_GROUPS+=("$g")
 done
 
+# Compact mode (one value list per metric group): needs the plugin's Compact key and its types file.
+COMPACT_TYPES="$TOP/contrib/container-types.db" COMPACT_RUN=0 COMPACT_SKIP=""
+if [ $NO_COMPACT -eq 1 ]; then
+  COMPACT_SKIP="--no-compact"
+elif [ ! -f "$COMPACT_TYPES" ]; then
+  COMPACT_SKIP="$COMPACT_TYPES does not exist"
+elif ! grep -x "Compact" <<<"$PLUGIN_STRINGS" >/dev/null; then
+  COMPACT_SKIP="$PLUGIN_SO has no Compact option"
+else
+  COMPACT_RUN=1
+fi
 fi
 
 # ---- state for cleanup ----
 if [ -n "$REPORT_DIR" ]; then
   W=$REPORT_DIR KEEP=1
   [ -f "$W/res/meta" ] || die "$W/res/meta missing: not a work directory kept by --keep"
+  COMPACT_RUN=0 COMPACT_SKIP="a work directory from before compact runs" # the default for older directories
+  # shellcheck source=/dev/null
   . "$W/res/meta"
 else
   W=$(mktemp -d /dev/shm/cc-bench.XXXXXX)
@@ -176,10 +193,17 @@ if [ -z "$REPORT_DIR" ]; then
 mkdir -p "$W/plugins" "$W/docker/containers" "$W/res"
 log "work directory $W, plugin $PLUGIN_SO, hierarchies: ${HIER[*]}"
 log "N = ${NS[*]}; warm-up ${WARMUP} s, window ${MEASURE} s per run; groups: ${ALL_GROUPS[*]}"
+if [ "$COMPACT_RUN" -eq 1 ]; then
+  log "compact mode: compact-N and ccalib-N runs after every all-N (types: $COMPACT_TYPES)"
+else
+  log "compact mode: runs skipped ($COMPACT_SKIP)"
+fi
 
 # collectd refuses symlinked plugins: copy.
 cp "$PLUGIN_SO" "$W/plugins/container.so"
 for p in logfile cgroups; do cp "/usr/lib/collectd/$p.so" "$W/plugins/"; done
+# The types file is copied too: the runs use the snapshot taken with the .so.
+[ "$COMPACT_RUN" -eq 1 ] && cp "$COMPACT_TYPES" "$W/plugins/container-types.db"
 gcc -O2 -g -Wall -Wextra -shared -fPIC -DHAVE_CONFIG_H -I/usr/include/collectd \
   -I/usr/include/collectd/core -I/usr/include/collectd/core/daemon \
   -o "$W/plugins/dispatch_calibrate.so" "$HERE/dispatch_calibrate.c" ||
@@ -220,6 +244,7 @@ make_containers() { # make_containers UPTO
       unshare --net -- sh -c '{ ip link add eth0 type dummy || ip link add eth0 type bridge; } &&
         ip link set eth0 up; exec sleep 1000000' </dev/null >/dev/null 2>&1 &
     else
+      # shellcheck disable=SC2217 # stdin detached from the terminal on purpose
       sleep 1000000 </dev/null >/dev/null 2>&1 &
     fi
     pid=$!
@@ -246,18 +271,24 @@ snap() {
   fi
   read -r s <"/proc/$pid/stat" || return 1
   now=$EPOCHREALTIME
+  # shellcheck disable=SC2086 # split into the stat fields after "(comm) "
   set -- ${s##*) }
   {
     echo "proc $((${12} + ${13})) $now"
     # Per thread: schedstat's first field, the exact run time in ns.
     for t in /proc/"$pid"/task/*; do
-      read -r s _ <"$t/schedstat" && read -r c <"$t/comm" || continue
+      if ! read -r s _ <"$t/schedstat" || ! read -r c <"$t/comm"; then continue; fi
       echo "thread ${t##*/} ${c// /_} $s"
     done
   } >"$out"
 }
 
-# measure NAME PID [COUNTFILE]: waits the window, writes res/NAME with rate figures.
+# slab: kernel slab memory "Slab SUnreclaim" in KiB (/proc/meminfo, whole machine). Run right
+# before a daemon starts (res/NAME.slab0) and at the end of its window.
+slab() { awk '$1 == "Slab:" { s = $2 } $1 == "SUnreclaim:" { u = $2 } END { print s + 0, u + 0 }' /proc/meminfo; }
+
+# measure NAME PID [COUNTFILE]: waits the window, writes res/NAME with rate figures, the open
+# fds of the daemon at the end of the window and the slab change since res/NAME.slab0.
 measure() {
   local name=$1 pid=$2 count=${3:-} c0="" c1=""
   snap "$pid" "$W/res/$name.t0" || return 1
@@ -266,11 +297,15 @@ measure() {
   t0=$(awk '$1 == "proc" { print $3 }' "$W/res/$name.t0")
   snap "$pid" "$W/res/$name.t1" "$(awk -v t="$t0" -v m="$MEASURE" 'BEGIN { printf "%.6f", t + m }')" || return 1
   [ -n "$count" ] && c1=$(cat "$count" 2>/dev/null)
-  local hwm
+  local hwm fds slab1 nofile
   hwm=$(awk '/^VmHWM/{print $2}' /proc/"$pid"/status)
+  fds=$(find /proc/"$pid"/fd -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)
+  slab1=$(slab)
+  nofile=$(awk '/^Max open files/ { print $4, $5 }' /proc/"$pid"/limits)
   # The count file says "lists values time" as of its last update (once per interval): the
   # list rate comes from its own timestamps.
-  awk -v tck="$CLK_TCK" -v c0="${c0:-0 0 0}" -v c1="${c1:-0 0 1}" -v hwm="$hwm" '
+  awk -v tck="$CLK_TCK" -v c0="${c0:-0 0 0}" -v c1="${c1:-0 0 1}" -v hwm="$hwm" -v fds="$fds" \
+    -v s0="$(cat "$W/res/$name.slab0" 2>/dev/null)" -v s1="$slab1" -v nofile="$nofile" '
     FNR == NR && $1 == "proc" { p0 = $2; w0 = $3; next }
     FNR == NR && $1 == "thread" { t0[$2] = $4; next }
     $1 == "proc" { p1 = $2; w1 = $3; next }
@@ -281,6 +316,11 @@ measure() {
       printf "wall %.3f\ncpu_us_per_s %.1f\nlists_per_s %.2f\nvalues_per_s %.2f\nhwm_kib %d\n",
         wall, (p1 - p0) * 1e6 / tck / wall, (b[1] - a[1]) / cw, (b[2] - a[2]) / cw, hwm
       for (k in seen) printf "thread_us_per_s:%s %.1f\n", k, d[k] / 1000 / wall
+      printf "fds %d\n", fds
+      if (split(nofile, z, " ") == 2) printf "nofile_soft %s\nnofile_hard %s\n", z[1], z[2]
+      if (split(s0, x, " ") == 2 && split(s1, y, " ") == 2)
+        printf "slab0_kib %d\nslab_kib %d\nsunreclaim0_kib %d\nsunreclaim_kib %d\nslab_delta_kib %d\nsunreclaim_delta_kib %d\n",
+          x[1], y[1], x[2], y[2], y[1] - x[1], y[2] - x[2]
     }' "$W/res/$name.t0" "$W/res/$name.t1" >"$W/res/$name"
 }
 get() { # get RUN KEY [DEFAULT]
@@ -289,9 +329,9 @@ get() { # get RUN KEY [DEFAULT]
 }
 
 # ---- collectd runs ----
-# run_collectd NAME N_EXPECTED "CALIB_OPTS" "PLUGIN_BLOCKS"
+# run_collectd NAME N_EXPECTED "CALIB_OPTS" "PLUGIN_BLOCKS" ["GLOBAL_LINES" (after TypesDB)]
 run_collectd() {
-  local name=$1 expect=$2 calib=$3 body=$4
+  local name=$1 expect=$2 calib=$3 body=$4 global=${5:-}
   local d="$W/$name"
   mkdir -p "$d"
   cat >"$d/collectd.conf" <<CONF
@@ -304,6 +344,7 @@ PluginDir "$W/plugins"
 BaseDir "$d"
 PIDFile "$d/collectd.pid"
 TypesDB "/usr/share/collectd/types.db"
+$global
 LoadPlugin logfile
 <Plugin logfile>
   LogLevel info
@@ -318,7 +359,15 @@ $calib
 </Plugin>
 $body
 CONF
-  "$COLLECTD_BIN" -f -C "$d/collectd.conf" >"$d/stdout" 2>&1 &
+  slab >"$W/res/$name.slab0"
+  # Open-file limit as a systemd service gets it (LimitNOFILE=1024:524288): soft 1024, which the
+  # plugin raises itself when it keeps cgroup files open; hard 524288 where this shell may raise
+  # it (in a container often not: then the inherited hard limit, shown in the table header).
+  (
+    ulimit -Hn 524288 2>/dev/null
+    ulimit -Sn 1024
+    exec "$COLLECTD_BIN" -f -C "$d/collectd.conf"
+  ) >"$d/stdout" 2>&1 &
   DAEMON_PID=$! DAEMON_KIND=collectd
   local i t_start=$SECONDS
   sleep 1
@@ -349,17 +398,23 @@ CONF
     echo "late_max_s $(grep -o 'took [0-9.]* seconds, which is above' "$d/collectd.log" |
       awk '{ if ($2 > m) m = $2 } END { print m + 0 }')"
     echo "errors $(grep -ciE '\[error\]' "$d/collectd.log")"
+    # The plugin falls back to the standard lists when its compact types are not loaded.
+    [[ $name == compact-* ]] && echo "compact_refused $(grep -c 'Compact true: type' "$d/collectd.log")"
   } >>"$W/res/$name"
   grep -iE '\[error\]|above its read interval' "$d/collectd.log" | head -3 | sed "s/^/  $name: /" >&2
   log "$name: $(tr '\n' ' ' <"$W/res/$name" | sed 's/thread_us_per_s:/t:/g')"
 }
 
-container_block() { # container_block GROUP...: those groups on, the others off
-  local g on
+container_block() { # container_block [--compact] GROUP...: those groups on, the others off
+  local g on compact=0
+  [ "${1:-}" = --compact ] && { compact=1; shift; }
   echo "LoadPlugin container"
   echo "<Plugin container>"
   echo "  DockerRoot \"$W/docker\""
   echo "  Container \"/^bench-/\""
+  [ $compact -eq 1 ] && echo "  Compact true"
+  # BENCH_PLUGIN_OPTIONS: extra lines for experiments, e.g. "MaxOpenFiles 0".
+  [ -n "${BENCH_PLUGIN_OPTIONS:-}" ] && printf '  %s\n' "$BENCH_PLUGIN_OPTIONS"
   for g in "${ALL_GROUPS[@]}"; do
     on=false
     [[ " $* " == *" $g "* || " $* " == *" all "* ]] && on=true
@@ -440,6 +495,7 @@ run_netdata() { # run_netdata NAME CGROUPS(yes|no) N_EXPECTED
 	script to get cgroup network interfaces =
 $auto
 CONF
+  slab >"$W/res/$name.slab0"
   DO_NOT_TRACK=1 netdata -c "$d/etc/netdata.conf" -D >"$d/stdout" 2>&1 &
   DAEMON_PID=$! DAEMON_KIND=netdata
   local i found=0 t_start=$SECONDS
@@ -489,10 +545,23 @@ for N in "${NS[@]}"; do
   make_containers "$N"
   log "N=$N: collectd-container, every group on"
   run_collectd "all-$N" "$N" "" "$(container_block all)"
+  if [ "$COMPACT_RUN" -eq 1 ]; then
+    log "N=$N: collectd-container, every group on, Compact true"
+    run_collectd "compact-$N" "$N" "" "$(container_block --compact all)" \
+      "TypesDB \"$W/plugins/container-types.db\""
+  fi
   L=$(get "all-$N" lists_per_s | awk '{ printf "%d", $1 + 0.5 }')
   log "N=$N: calibration: $L value lists per interval from $N callbacks, no I/O"
   run_collectd "calib-$N" 0 "  Lists $L
-  Instances $N" ""
+  Instances $N
+  MetaFirst true" ""
+  if [ "$COMPACT_RUN" -eq 1 ]; then
+    L=$(get "compact-$N" lists_per_s | awk '{ printf "%d", $1 + 0.5 }')
+    log "N=$N: calibration for compact mode: $L value lists per interval from $N callbacks"
+    run_collectd "ccalib-$N" 0 "  Lists $L
+  Instances $N
+  MetaFirst true" ""
+  fi
   log "N=$N: collectd's cgroups plugin"
   run_collectd "cgroups-$N" 0 "" "$(cgroups_block)"
   if [ $NO_NETDATA -eq 0 ]; then
@@ -507,41 +576,87 @@ for N in "${NS[@]}"; do
   fi
 done
 T_RUN=$((SECONDS - T_BEGIN))
-declare -p NS GROUPS_AT ALL_GROUPS T_RUN MEASURE WARMUP NMAX NO_NETDATA >"$W/res/meta"
+declare -p NS GROUPS_AT ALL_GROUPS T_RUN MEASURE WARMUP NMAX NO_NETDATA COMPACT_RUN COMPACT_SKIP >"$W/res/meta"
 fi
 
 # ---- the tables ----
+# row_container KIND N L0 CALIB: one row of the table for KIND-N (all or compact), dispatch from
+# the calibration run CALIB-N. Figures missing from older work directories print as '-'.
+row_container() {
+  local N=$2 l0=$3 cal=$4 r="$1-$2"
+  awk -v N="$N" -v l0="$l0" -v base="$(get base cpu_us_per_s)" -v a="$(get "$r" cpu_us_per_s)" \
+    -v c="$(get "$cal-$N" cpu_us_per_s)" -v l="$(get "$r" lists_per_s)" -v v="$(get "$r" values_per_s)" \
+    -v h="$(get "$r" hwm_kib)" -v hb="$(get base hwm_kib)" -v late="$(get "$r" late_reads)" \
+    -v lm="$(get "$r" late_max_s)" -v seen="$(get "$r" containers)" \
+    -v fds="$(get "$r" fds -)" -v sd="$(get "$r" slab_delta_kib -)" -v ud="$(get "$r" sunreclaim_delta_kib -)" \
+    -v refused="$(get "$r" compact_refused 0)" -v soft="$(get "$r" nofile_soft -)" \
+    -v tr="$(get "$r" thread_us_per_s:reader 0)" -v tw="$(get "$r" thread_us_per_s:writer 0)" \
+    -v br="$(get base thread_us_per_s:reader 0)" -v bw="$(get base thread_us_per_s:writer 0)" '
+    function mib(x) { return x == "-" ? "-" : sprintf("%+.1f", x / 1024) }
+    BEGIN {
+      # reads: the share of the expected container reads done (lists per container relative to
+      # the smallest N); below 100% collectd could not keep up and the figures are per read done.
+      f = (l0 > 0 ? l / N / l0 : 1); if (f > 1 || f <= 0) f = 1
+      tot = (a - base) / N / f; disp = (c - base) / N / f
+      rd = (tr - br) / N / f; wr = (tw - bw) / N / f
+      printf "%6d %5.0f%% %8.1f %9.1f %8.1f %9.2f %9.2f %10.1f %9.2f %6s %9s %9s %6s %.0f/%.0f/%.0f%s%s%s\n", N, f * 100, tot, disp, tot - disp,
+        l / N, v / N, (h - hb) / 1024, (h - hb) / N, fds, mib(sd), mib(ud),
+        late (late > 0 ? " (max " lm " s)" : ""), rd, wr, tot - rd - wr,
+        (seen < N ? "  (only " seen " containers registered)" : ""),
+        (refused > 0 ? "  (Compact refused by the plugin: see the log)" : ""),
+        (fds != "-" && soft ~ /^[0-9]+$/ && fds + 64 >= soft + 0 ? "  (fds at the open-file limit " soft ")" : "")
+    }'
+}
+
 report() {
   local base ndbase
   base=$(get base cpu_us_per_s)
   ndbase=$(get nd-base cpu_us_per_s)
   echo "collectd-container benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -r), $(nproc) CPUs,"
-  echo "$(awk -F': ' '/^model name/{print $2; exit}' /proc/cpuinfo)"
+  awk -F': ' '/^model name/{print $2; exit}' /proc/cpuinfo
   echo "collectd $("$COLLECTD_BIN" -h 2>&1 | awk '/^collectd/{sub(/,$/, "", $2); print $2; exit}'), Interval 1, ReadThreads 5, WriteThreads 5; window ${MEASURE} s after ${WARMUP} s warm-up; run time ${T_RUN} s"
-  echo "groups on: ${ALL_GROUPS[*]} (kernel.task_delayacct=1); baseline collectd: $(printf %.0f "$base") µs CPU/s, VmHWM $(get base hwm_kib) KiB"
+  echo "groups on: ${ALL_GROUPS[*]} (kernel.task_delayacct=1); baseline collectd: $(printf %.0f "$base") µs CPU/s, VmHWM $(get base hwm_kib) KiB, $(get base fds -) fds"
+  awk -v sd="$(get base slab_delta_kib -)" -v ud="$(get base sunreclaim_delta_kib -)" 'BEGIN {
+    printf "fds: open fds of collectd at the end of the window, raw (the baseline'"'"'s count above); slab+, unrecl+: change\n"
+    printf "of the machine'"'"'s Slab / SUnreclaim (/proc/meminfo) from just before collectd started to the end of the\n"
+    if (sd == "-") print "window, MiB, raw (not baseline-subtracted; the baseline run has no figure)"
+    else printf "window, MiB, raw (not baseline-subtracted; the baseline run'"'"'s own change, i.e. the noise: %+.1f / %+.1f MiB)\n", sd / 1024, ud / 1024
+  }'
+  if [ "$(get "all-$NMAX" nofile_soft -)" != - ]; then
+    local lim="" r
+    for r in base "all-$NMAX" "compact-$NMAX"; do
+      [ -f "$W/res/$r" ] && lim+=" $r $(get "$r" nofile_soft)/$(get "$r" nofile_hard),"
+    done
+    echo "collectd started with open-file limit soft 1024 (as under systemd); soft/hard at the end of the window:${lim%,}"
+  fi
+  local hdr='%6s %6s %8s %9s %8s %9s %9s %10s %9s %6s %9s %9s %6s %s\n'
+  local cols=(N reads total dispatch own lists/ctr values/ctr "RSS+ MiB" "KiB/ctr" fds "slab+ MiB" "unrecl+" late "reader/writer/other µs per ctr")
   echo
   echo "collectd-container, every group on (µs of collectd CPU per container per read, baseline subtracted)"
-  printf '%6s %6s %8s %9s %8s %9s %9s %10s %9s %6s %s\n' N reads total dispatch own lists/ctr values/ctr "RSS+ MiB" "KiB/ctr" late "reader/writer/other µs per ctr"
+  # shellcheck disable=SC2059 # the format is a constant
+  printf "$hdr" "${cols[@]}"
   local l0
   l0=$(awk -v l="$(get "all-${NS[0]}" lists_per_s)" -v n="${NS[0]}" 'BEGIN { print l / n }')
-  for N in "${NS[@]}"; do
-    awk -v N="$N" -v l0="$l0" -v base="$base" -v a="$(get "all-$N" cpu_us_per_s)" -v c="$(get "calib-$N" cpu_us_per_s)" \
-      -v l="$(get "all-$N" lists_per_s)" -v v="$(get "all-$N" values_per_s)" \
-      -v h="$(get "all-$N" hwm_kib)" -v hb="$(get base hwm_kib)" -v late="$(get "all-$N" late_reads)" \
-      -v lm="$(get "all-$N" late_max_s)" -v seen="$(get "all-$N" containers)" \
-      -v tr="$(get "all-$N" thread_us_per_s:reader 0)" -v tw="$(get "all-$N" thread_us_per_s:writer 0)" \
-      -v br="$(get base thread_us_per_s:reader 0)" -v bw="$(get base thread_us_per_s:writer 0)" '
-      BEGIN {
-        # reads: the share of the expected container reads done (lists per container relative to
-        # the smallest N); below 100% collectd could not keep up and the figures are per read done.
-        f = (l0 > 0 ? l / N / l0 : 1); if (f > 1 || f <= 0) f = 1
-        tot = (a - base) / N / f; disp = (c - base) / N / f
-        rd = (tr - br) / N / f; wr = (tw - bw) / N / f
-        printf "%6d %5.0f%% %8.1f %9.1f %8.1f %9.2f %9.2f %10.1f %9.2f %6s %.0f/%.0f/%.0f%s\n", N, f * 100, tot, disp, tot - disp,
-          l / N, v / N, (h - hb) / 1024, (h - hb) / N, late (late > 0 ? " (max " lm " s)" : ""),
-          rd, wr, tot - rd - wr, (seen < N ? "  (only " seen " containers registered)" : "")
-      }'
-  done
+  for N in "${NS[@]}"; do row_container all "$N" "$l0" calib; done
+  if [ "$COMPACT_RUN" -eq 1 ]; then
+    echo
+    echo "compact mode: the same, plus Compact true (one value list per metric group); dispatch from ccalib-N:"
+    echo "the compact run's number of lists from N callbacks (the calibration's 1-2-value types, so the"
+    echo "per-value part of dispatching the compact run's wider lists is not in it)"
+    # shellcheck disable=SC2059
+    printf "$hdr" "${cols[@]}"
+    l0=$(awk -v l="$(get "compact-${NS[0]}" lists_per_s)" -v n="${NS[0]}" 'BEGIN { print l / n }')
+    for N in "${NS[@]}"; do row_container compact "$N" "$l0" ccalib; done
+    local ratios=""
+    for N in "${NS[@]}"; do
+      ratios+=$(awk -v N="$N" -v b="$base" -v a="$(get "all-$N" cpu_us_per_s)" -v c="$(get "compact-$N" cpu_us_per_s)" \
+        'BEGIN { printf " N=%d %.2f", N, (a - b > 0 ? (c - b) / (a - b) : 0) }')
+    done
+    echo "compact/all, CPU per second above baseline:$ratios"
+  else
+    echo
+    echo "compact mode: not run (${COMPACT_SKIP:-?})"
+  fi
   if [ $NO_NETDATA -eq 0 ]; then
     echo
     echo "peers on the same containers (µs of CPU per container per collection, baseline subtracted)"
@@ -576,13 +691,16 @@ report() {
     d=$(awk -v b="$base" -v c="$(get "calib-$N" cpu_us_per_s)" -v l="$(get "calib-$N" lists_per_s)" 'BEGIN { printf "%.2f", (c - b) / l }')
     echo "one metric group at a time, N=$N (µs per container per read; dispatch = lists x $d µs, the"
     echo "calibrated cost per list at N=$N; 'none' = every group off: discovery and the callbacks alone)"
-    printf '%10s %8s %9s %8s %9s %6s\n' group total dispatch own lists/ctr late
+    printf '%10s %8s %9s %8s %9s %6s %9s %9s %6s\n' group total dispatch own lists/ctr fds "slab+ MiB" "unrecl+" late
     for g in none "${ALL_GROUPS[@]}"; do
       awk -v N="$N" -v g="$g" -v base="$base" -v a="$(get "grp-$g-$N" cpu_us_per_s)" \
-        -v l="$(get "grp-$g-$N" lists_per_s)" -v d="$d" -v late="$(get "grp-$g-$N" late_reads)" '
+        -v l="$(get "grp-$g-$N" lists_per_s)" -v d="$d" -v late="$(get "grp-$g-$N" late_reads)" \
+        -v fds="$(get "grp-$g-$N" fds -)" -v sd="$(get "grp-$g-$N" slab_delta_kib -)" \
+        -v ud="$(get "grp-$g-$N" sunreclaim_delta_kib -)" '
+        function mib(x) { return x == "-" ? "-" : sprintf("%+.1f", x / 1024) }
         BEGIN {
           t = (a - base) / N; disp = l / N * d
-          printf "%10s %8.1f %9.1f %8.1f %9.2f %6s\n", g, t, disp, t - disp, l / N, late
+          printf "%10s %8.1f %9.1f %8.1f %9.2f %6s %9s %9s %6s\n", g, t, disp, t - disp, l / N, fds, mib(sd), mib(ud), late
         }'
     done
   fi

@@ -50,6 +50,7 @@
 #define WALK_MAX_DEPTH 10
 #define MAX_COMPLAINTS 8
 #define NET_MAX_PIDS 4
+#define HOST_NETNS_RECHECK 10
 #ifndef CONTAINER_TYPES_DB
 #define CONTAINER_TYPES_DB "/usr/share/collectd-container/container-types.db"
 #endif
@@ -127,7 +128,8 @@ typedef struct container_s {
   bool is_host;
   bool seen; /* by the current discovery pass */
   bool host_netns_noted;
-  pid_t host_netns_pid;  /* the process last seen in the host's network namespace, 0 if none */
+  pid_t host_netns_pid; /* the process last seen in the host's network namespace, 0 if none */
+  unsigned host_netns_reads;
   bool provisional_name; /* a fallback name that discovery keeps trying to resolve */
   int name_attempts;
   /* Serialises a collectd read and the final read the exit watcher may start. */
@@ -506,10 +508,13 @@ static bool still_in_host_netns(container_t *c) {
   char path[PATH_MAX];
   struct stat st;
   netns_id_t host = netns_host_id();
+  /* The membership (a reused PID) is checked every HOST_NETNS_RECHECK reads: a process that
+   * stays in the host's namespace stays in its cgroup, and a stat is a third of the cost. */
   if (snprintf(path, sizeof(path), "%s/%d/ns/net", conf_proc_root, (int)c->host_netns_pid) <
           (int)sizeof(path) &&
       stat(path, &st) == 0 && (uint64_t)st.st_dev == host.dev && (uint64_t)st.st_ino == host.ino &&
-      proc_pid_in_cgroup(conf_proc_root, c->host_netns_pid, c->relpath))
+      (++c->host_netns_reads % HOST_NETNS_RECHECK != 0 ||
+       proc_pid_in_cgroup(conf_proc_root, c->host_netns_pid, c->relpath)))
     return true;
   c->host_netns_pid = 0;
   return false;

@@ -200,7 +200,7 @@ static double now_ms(void) {
   return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-/* Handles one received buffer. Sets *done at the ACK or error of our request; *rc keeps the
+/* Handles one received buffer. Sets *done at the reply or error of our request; *rc keeps the
  * first error seen. Messages with another sequence number are leftovers and ignored. */
 static void handle_buffer(const genl_req_t *req, int family, uint32_t seq, unsigned char *buf,
                           int len, bool *done, int *rc) {
@@ -220,6 +220,9 @@ static void handle_buffer(const genl_req_t *req, int family, uint32_t seq, unsig
     } else if (h->nlmsg_type == NLMSG_DONE) {
       *done = true;
     } else if (h->nlmsg_type == family) {
+      /* The GET commands answer with one message: it ends the request (no ACK asked for, so
+       * no second message to wait for). */
+      *done = true;
       struct nlattr *tb[GENL_MAX_ATTR + 1];
       int e = genlmsg_parse(h, 0, tb, req->maxattr, req->policy);
       if (e < 0) {
@@ -250,8 +253,8 @@ int genl_request(const genl_req_t *req) {
   struct nl_msg *msg = nlmsg_alloc();
   if (msg == NULL)
     return -ENOMEM;
-  if (genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, family, 0, NLM_F_ACK, req->cmd,
-                  TASKSTATS_GENL_VERSION) == NULL ||
+  if (genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, family, 0, 0, req->cmd, TASKSTATS_GENL_VERSION) ==
+          NULL ||
       (req->data != NULL && nla_put(msg, req->attr_type, (int)req->len, req->data) < 0)) {
     nlmsg_free(msg);
     return -EMSGSIZE;

@@ -17,8 +17,8 @@
 
 #include <netlink/attr.h>
 
-/* Upper bound for one request: each receive has this SO_RCVTIMEO and the whole exchange
- * (reply + ACK) must finish within twice that. */
+/* Upper bound for one request: each receive has this SO_RCVTIMEO and the whole exchange must
+ * finish within twice that. */
 #define GENL_TIMEOUT_MS 1000
 
 /* Resolves the TASKSTATS family id. Thread-safe and idempotent: later calls return the cached
@@ -40,14 +40,15 @@ typedef struct {
   size_t len;
   int maxattr;                     /* highest reply attribute type the policy covers */
   const struct nla_policy *policy; /* maxattr+1 entries, or NULL for no validation */
-  genl_reply_cb cb;                /* may be NULL: only the ACK / error is wanted */
+  genl_reply_cb cb;                /* may be NULL: the reply is then only waited for */
   void *arg;
 } genl_req_t;
 
-/* Sends one request with NLM_F_ACK on the calling thread's socket and waits (bounded) for the
- * replies and the ACK. Returns 0, the kernel's -errno, the callback's -errno, or -ETIMEDOUT.
- * After a timeout or a transport error the thread's socket is discarded, so a late reply can
- * never be mistaken for the answer to the next request. */
+/* Sends one GET request (a command the kernel answers with one message or an error; no
+ * NLM_F_ACK, which would cost a second message per request) on the calling thread's socket
+ * and waits (bounded) for the reply. Returns 0, the kernel's -errno, the callback's -errno, or
+ * -ETIMEDOUT. After a timeout or a transport error the thread's socket is discarded, so a late
+ * reply can never be mistaken for the answer to the next request. */
 int genl_request(const genl_req_t *req);
 
 /* Convenience for the common case: a single u32 attribute (a PID, a TGID, or a file
