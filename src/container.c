@@ -864,28 +864,44 @@ static void container_read_locked(container_t *c) {
     return;
   }
 
-  int found = 1; /* files of the container seen by this read; 0 or less: it is gone */
+  /* Files of the container this read found; a kept file of a removed cgroup answers ENODEV. */
+  int found = 0;
+  bool gone = false;
+#define COUNT_FILES(expr)                                                                          \
+  do {                                                                                             \
+    int files_ = (expr);                                                                           \
+    if (files_ < 0)                                                                                \
+      gone = true;                                                                                 \
+    else                                                                                           \
+      found += files_;                                                                             \
+  } while (0)
   if (layout.kind == CG_LAYOUT_V2) {
     if (groups)
-      found = cgv2_read_files(primary, groups, &m, report_file_error, c, files); /* + PSI */
+      COUNT_FILES(cgv2_read_files(primary, groups, &m, report_file_error, c, files)); /* + PSI */
   } else if (groups) {
     int unified = c->dir_v2;
     if (unified >= 0) {
       if (groups & CG_GROUP_PRESSURE)
-        cg_psi_read_files(unified, &m, report_file_error, c, files);
+        COUNT_FILES(cg_psi_read_files(unified, &m, report_file_error, c, files));
       /* v1 cpuacct.usage_user/_sys are tick samples on current kernels; the unified tree's
        * cpu.stat splits the exact usage (it is there even without the cpu controller). */
-      if ((groups & CG_GROUP_CPU) &&
-          cgv2_read_files(unified, CG_GROUP_CPU, &m, NULL, NULL, files) > 0 && m.has_cpu_time)
-        dirs.skip_cpu_time = true;
-      m.has_cfs = m.has_cpu_quota = false; /* v1's cpu controller has the CFS numbers */
+      if (groups & CG_GROUP_CPU) {
+        int n = cgv2_read_files(unified, CG_GROUP_CPU, &m, NULL, NULL, files);
+        COUNT_FILES(n);
+        dirs.skip_cpu_time = n > 0 && m.has_cpu_time;
+        m.has_cfs = m.has_cpu_quota = false; /* v1's cpu controller has the CFS numbers */
+      }
     }
-    found = cgv1_read_files(&dirs, groups, &m, report_file_error, c, files);
+    COUNT_FILES(cgv1_read_files(&dirs, groups, &m, report_file_error, c, files));
   }
-  if (found <= 0 && c->dirs_kept) {
-    dirs_close(c); /* kept fds of a removed cgroup: the next read opens again, or stops */
+#undef COUNT_FILES
+  if (gone) {
+    dirs_close(c); /* removed: the next read opens again (a new cgroup of that path), or stops */
     return;
   }
+  /* Nothing found through kept directories: they may be those of a removed cgroup whose path
+   * exists again (a restarted LXC container); the next read opens them afresh. */
+  bool reopen = groups && found == 0 && c->dirs_kept;
   dispatch_metrics(c, &m);
   remember_totals(c, &m);
 
@@ -896,7 +912,7 @@ static void container_read_locked(container_t *c) {
     read_network(c, primary, c->tgids, n_tgids);
   if (conf_collect_load && tasks >= 0)
     read_load(c, tasks, layout.kind == CG_LAYOUT_V2);
-  if (!c->dirs_kept)
+  if (!c->dirs_kept || reopen)
     dirs_close(c);
 }
 

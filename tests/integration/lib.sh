@@ -160,6 +160,17 @@ fake_docker_name() { # fake_docker_name ID NAME
     >"$WORK/docker/containers/$1/config.v2.json"
 }
 
+# require_v1_controllers: CONTROLLERS = the v1 controllers the plugin reads (at least 3, else the
+# test is skipped) plus "unified" on a hybrid host.
+require_v1_controllers() {
+  local c
+  CONTROLLERS=()
+  for c in cpu cpuacct memory blkio pids; do [ -d "/sys/fs/cgroup/$c" ] && CONTROLLERS+=("$c"); done
+  [ ${#CONTROLLERS[@]} -ge 3 ] || skip "needs cgroup v1 controllers under /sys/fs/cgroup (found: ${CONTROLLERS[*]:-none})"
+  [ -d /sys/fs/cgroup/unified ] && CONTROLLERS+=(unified)
+  return 0
+}
+
 random_id() { head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
 
 errors_in_log() { grep -E '\[(error|ERROR)\]' "$WORK/collectd.log" 2>/dev/null; }

@@ -3,10 +3,7 @@
 # in one and a sleeper in another, names them through a fake DockerRoot, and reads collectd's CSV.
 . "$(dirname "$0")/lib.sh"
 require_root
-CONTROLLERS=()
-for c in cpu cpuacct memory blkio pids; do [ -d "/sys/fs/cgroup/$c" ] && CONTROLLERS+=("$c"); done
-[ ${#CONTROLLERS[@]} -ge 3 ] || skip "needs cgroup v1 controllers under /sys/fs/cgroup (found: ${CONTROLLERS[*]:-none})"
-[ -d /sys/fs/cgroup/unified ] && CONTROLLERS+=(unified)
+require_v1_controllers
 
 make_workdir
 BUSY_ID=$(random_id)

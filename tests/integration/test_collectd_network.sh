@@ -16,10 +16,7 @@
 . "$(dirname "$0")/lib.sh"
 require_root
 command -v ip >/dev/null 2>&1 || skip "needs iproute2 (ip) to make network namespaces"
-CONTROLLERS=()
-for c in cpu cpuacct memory blkio pids; do [ -d "/sys/fs/cgroup/$c" ] && CONTROLLERS+=("$c"); done
-[ ${#CONTROLLERS[@]} -ge 3 ] || skip "needs cgroup v1 controllers under /sys/fs/cgroup (found: ${CONTROLLERS[*]:-none})"
-[ -d /sys/fs/cgroup/unified ] && CONTROLLERS+=(unified)
+require_v1_controllers
 
 DATAGRAMS=1000 DGRAM_SIZE=1400
 PAYLOAD=$((DATAGRAMS * (DGRAM_SIZE + 8 + 20 + 14))) # bytes on the wire: + UDP, IPv4, Ethernet

@@ -4,10 +4,7 @@
 # 1024, and all of them closed again once the container's cgroup is removed.
 . "$(dirname "$0")/lib.sh"
 require_root
-CONTROLLERS=()
-for c in cpu cpuacct memory blkio pids; do [ -d "/sys/fs/cgroup/$c" ] && CONTROLLERS+=("$c"); done
-[ ${#CONTROLLERS[@]} -ge 3 ] || skip "needs cgroup v1 controllers under /sys/fs/cgroup (found: ${CONTROLLERS[*]:-none})"
-[ -d /sys/fs/cgroup/unified ] && CONTROLLERS+=(unified)
+require_v1_controllers
 TYPES="$TOP_SRCDIR/contrib/container-types.db"
 [ -r "$TYPES" ] || { fail "contrib/container-types.db readable"; finish; exit; }
 
@@ -19,6 +16,11 @@ sh -c 'while :; do :; done' &
 BUSY_PID=$!
 PIDS_STARTED+=("$BUSY_PID")
 move_pid "$BUSY_PID" "docker/$BUSY_ID" "${CONTROLLERS[@]}"
+# 1 MiB of page cache charged to the container: written by a process inside it.
+PROCS=()
+for c in "${CONTROLLERS[@]}"; do PROCS+=("/sys/fs/cgroup/$c/docker/$BUSY_ID/cgroup.procs"); done
+sh -c 'out=$1; shift; for f in "$@"; do echo $$ >"$f"; done; head -c 1048576 /dev/zero >"$out"' \
+  sh "$WORK/charged" "${PROCS[@]}"
 
 write_config 1 "  DockerRoot \"$WORK/docker\"
   Container \"/^cmp_/\"
@@ -43,7 +45,11 @@ check "busy loop's CPU from container_cpu: $rate us/s (0.5e6 .. 1.1e6)" \
 running=$(csv_rows cmp_busy container_load | tail -n 1 | cut -d, -f2)
 check "container_load running = 1 ($running)" awk -v r="$running" 'BEGIN{exit !(r == 1)}'
 usage=$(csv_rows cmp_busy container_memory | tail -n 1 | cut -d, -f2)
-check "container_memory usage > 0 ($usage)" awk -v r="$usage" 'BEGIN{exit !(r > 0)}'
+file=$(csv_rows cmp_busy container_memory | tail -n 1 | cut -d, -f5)
+check "container_memory usage >= the 1 MiB written inside ($usage)" \
+  awk -v r="$usage" 'BEGIN{exit !(r >= 1048576)}'
+check "container_memory file >= the 1 MiB written inside ($file)" \
+  awk -v r="$file" 'BEGIN{exit !(r >= 1048576)}'
 check "container_delay appears (context switches, diagnosis)" wait_for_csv cmp_busy container_delay 2 10
 
 # Kept fds: the container's directories and files, at 1024 and above.

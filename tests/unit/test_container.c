@@ -214,6 +214,7 @@ typedef struct {
   const char *meta;        /* MetaData (else "all") */
   bool compact;            /* Compact true */
   bool per_read_files;     /* MaxOpenFiles 0 */
+  const char *only_group;  /* "CPU", "Memory"...: that Collect* group on, the others off */
 } setup_t;
 
 static void add_path(oconfig_item_t *ci, const char *key, const char *tree, const char *sub) {
@@ -257,6 +258,14 @@ static int start(const setup_t *s, int *config_status) {
     mock_config_add_bool(ci, "Compact", true);
   if (s->per_read_files)
     mock_config_add_number(ci, "MaxOpenFiles", 0);
+  if (s->only_group) {
+    static const char *const groups[] = {"CPU", "Memory", "Blkio", "Pids", "Pressure"};
+    for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
+      char key[32];
+      snprintf(key, sizeof(key), "Collect%s", groups[i]);
+      mock_config_add_bool(ci, key, strcmp(groups[i], s->only_group) == 0);
+    }
+  }
   int status = mock_config_cb(ci);
   mock_config_free(ci);
   if (config_status)
@@ -639,6 +648,19 @@ static void test_hybrid(void) {
   /* 1 + (no CFS) + 3 memory + 1 + 1 + 2 disk + 1 pids + 5 PSI. */
   CHECK_INT(mock_count_instance(h), 14);
   CHECK_INT(mock_dispatched_num, 14);
+  stop();
+
+  /* Pressure alone: the unified tree's files are all a read finds, and they are enough. */
+  s.only_group = "Pressure";
+  CHECK_INT(start(&s, NULL), 0);
+  mock_reset_records();
+  DISCOVERY_ROUND(ids, names, 1);
+  for (int round = 0; round < 2; round++) {
+    read_round("hybrid, pressure only");
+    EXPECT_D(h, ID_H, "total_time_in_ms", "pressure_io_full", 103282);
+    EXPECT_ABSENT(h, "ps_cputime", NULL);
+    CHECK_INT(mock_count_instance(h), 5 + round); /* + gauge-cpu_diagnosis from the 2nd read */
+  }
   stop();
 }
 
