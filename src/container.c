@@ -23,6 +23,7 @@
 #include "netns.h"
 #include "netns_registry.h"
 #include "proccgroup.h"
+#include "procstate.h"
 #include "select.h"
 #include "tasksample.h"
 #include "util.h"
@@ -418,9 +419,18 @@ static void read_load(container_t *c, int dirfd, int hierarchy) {
     return;
   }
   log_task_method_once(hierarchy, &c->task_method);
-  /* The host's subtree holds the collectd thread doing this read, always running right now. */
-  if (c->is_host && counts.running > 0)
-    counts.running--;
+  /* The host's subtree holds collectd, busy right now because of this read: this thread, and
+   * often other read and write threads. The kernel samples at moments unrelated to collectd's
+   * work, where they are rarely runnable: collectd's threads are left out. */
+  if (c->is_host) {
+    task_counts_t self = {0};
+    if (proc_root_fd < 0 || procstate_count_self(proc_root_fd, &self) != 0)
+      self.running = 1; /* at least this thread */
+    counts.running -= self.running < counts.running ? self.running : counts.running;
+    counts.uninterruptible -= self.uninterruptible < counts.uninterruptible
+                                  ? self.uninterruptible
+                                  : counts.uninterruptible;
+  }
   loadavg_update(&c->load, now_seconds(), (double)task_counts_load(&counts));
   if (conf_compact) {
     bool all = conf_collect_all_states;

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE /* memrchr */
 #include "procstate.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -136,4 +137,35 @@ int procstate_count(int cgroup_dirfd, int proc_dirfd, task_counts_t *out) {
   if (rc == 0)
     task_counts_add(out, &c);
   return rc;
+}
+
+int procstate_count_self(int proc_dirfd, task_counts_t *out) {
+  int tasks = openat(proc_dirfd, "self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (tasks < 0)
+    return -errno;
+  DIR *d = fdopendir(tasks);
+  if (d == NULL) {
+    int err = -errno;
+    close(tasks);
+    return err;
+  }
+  task_counts_t c = {0};
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    if (e->d_name[0] < '0' || e->d_name[0] > '9')
+      continue;
+    char path[300], buf[512];
+    snprintf(path, sizeof(path), "%s/stat", e->d_name);
+    int fd = openat(tasks, path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+      continue; /* the thread ended */
+    ssize_t n = read(fd, buf, sizeof(buf));
+    close(fd);
+    char st;
+    if (n > 0 && procstate_parse_stat(buf, (size_t)n, &st) == 0)
+      procstate_classify(st, &c);
+  }
+  closedir(d);
+  task_counts_add(out, &c);
+  return 0;
 }

@@ -23,4 +23,8 @@ int procstate_classify(char st, task_counts_t *c);
  * skipped. Returns 0, or -errno (-ENOENT when the cgroup itself is gone). */
 int procstate_count(int cgroup_dirfd, int proc_dirfd, task_counts_t *out);
 
+/* Adds the states of the calling process's own threads (proc_dirfd/self/task/TID/stat).
+ * Returns 0 or -errno. */
+int procstate_count_self(int proc_dirfd, task_counts_t *out);
+
 #endif

@@ -276,7 +276,19 @@ static void test_subtree(void) {
   rm_rf(tmp);
 }
 
+/* The calling thread is running while it reads its own states. */
+static void test_self(void) {
+  int proc = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  CHECK(proc >= 0);
+  task_counts_t c = {0};
+  CHECK_INT(procstate_count_self(proc, &c), 0);
+  CHECK(c.running >= 1);
+  close(proc);
+  CHECK_INT(procstate_count_self(-1, &c), -EBADF);
+}
+
 int main(void) {
+  test_self();
   test_fixtures();
   test_parse_edge();
   test_classify();
