@@ -830,6 +830,13 @@ static void test_bad_config(void) {
                     "ERROR container plugin: Container \"/[/\"");
   /* A boolean where a string is required. */
   expect_bad_config(__LINE__, "DockerRoot", NULL, true, "DockerRoot");
+  expect_bad_config(__LINE__, "MetaData", "some", false,
+                    "ERROR container plugin: MetaData \"some\": use \"first\", \"all\" or "
+                    "\"none\".");
+  expect_bad_config(__LINE__, "Compact", "yes", false, "\"Compact\"");
+  /* A string where a number is required. */
+  expect_bad_config(__LINE__, "MaxOpenFiles", "many", false,
+                    "invalid value \"many\" for \"MaxOpenFiles\"");
 
   /* A good config after the bad ones: the defaults came back (nothing leaked from above). */
   char tree[PATH_MAX];
