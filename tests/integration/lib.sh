@@ -55,7 +55,7 @@ make_workdir() {
   trap cleanup EXIT
 }
 
-# write_config INTERVAL PLUGIN_BLOCK_BODY [EXTRA_TOP_LEVEL]
+# write_config INTERVAL PLUGIN_BLOCK_BODY [EXTRA_TOP_LEVEL]; READ_THREADS (default 4).
 write_config() {
   cat >"$WORK/collectd.conf" <<CONF
 Hostname "$TESTHOST"
@@ -64,7 +64,7 @@ Interval $1
 PluginDir "$WORK/plugins"
 BaseDir "$WORK"
 TypesDB "/usr/share/collectd/types.db"
-ReadThreads 4
+ReadThreads ${READ_THREADS:-4}
 LoadPlugin logfile
 <Plugin logfile>
   LogLevel info

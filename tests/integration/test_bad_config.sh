@@ -10,34 +10,8 @@ cp /usr/lib/collectd/load.so "$WORK/plugins/"
 EMPTY_ROOT=$WORK/empty-root
 mkdir -p "$EMPTY_ROOT"
 
-# Like lib.sh's write_config, with PrintSeverity (so ERROR lines can be told apart) and `load'.
-write_bad_config() { # write_bad_config PLUGIN_BLOCK_BODY
-  cat >"$WORK/collectd.conf" <<CONF
-Hostname "$TESTHOST"
-FQDNLookup false
-Interval 1
-PluginDir "$WORK/plugins"
-BaseDir "$WORK"
-TypesDB "/usr/share/collectd/types.db"
-LoadPlugin logfile
-<Plugin logfile>
-  LogLevel info
-  File "$WORK/collectd.log"
-  Timestamp true
-  PrintSeverity true
-</Plugin>
-LoadPlugin csv
-<Plugin csv>
-  DataDir "$WORK/csv"
-  StoreRates false
-</Plugin>
-LoadPlugin load
-LoadPlugin container
-<Plugin container>
-$1
-</Plugin>
-CONF
-}
+# lib.sh's config with collectd's default ReadThreads and the `load' plugin.
+write_bad_config() { READ_THREADS=5 write_config 1 "$1" "LoadPlugin load"; }
 
 load_rows() {
   cat "$WORK/csv/$TESTHOST/load/"load-* 2>/dev/null | grep -vc '^epoch'

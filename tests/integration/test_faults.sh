@@ -16,34 +16,6 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 make_workdir
 mkdir -p "$WORK/docker/containers"
 
-# write_fault_config INTERVAL BODY: lib.sh's config plus PrintSeverity, so levels can be told apart.
-write_fault_config() {
-  cat >"$WORK/collectd.conf" <<CONF
-Hostname "$TESTHOST"
-FQDNLookup false
-Interval $1
-PluginDir "$WORK/plugins"
-BaseDir "$WORK"
-TypesDB "/usr/share/collectd/types.db"
-ReadThreads 4
-LoadPlugin logfile
-<Plugin logfile>
-  LogLevel info
-  File "$WORK/collectd.log"
-  Timestamp true
-  PrintSeverity true
-</Plugin>
-LoadPlugin csv
-<Plugin csv>
-  DataDir "$WORK/csv"
-  StoreRates false
-</Plugin>
-LoadPlugin container
-<Plugin container>
-$2
-</Plugin>
-CONF
-}
 reset_run() { rm -rf "$WORK/csv" "$WORK/collectd.log"; mkdir -p "$WORK/csv"; }
 log_lines() { grep -F "[$1]" "$WORK/collectd.log" 2>/dev/null | grep -F 'container' || true; }
 failed_callbacks() { grep -F 'read-function of plugin `container' "$WORK/collectd.log" 2>/dev/null || true; }
@@ -65,7 +37,7 @@ if [ -z "$DRIVER" ] || [ ! -x "$DRIVER" ]; then
 fi
 HLIST=$(IFS=,; echo "${HIER[*]}")
 reset_run
-write_fault_config 1 "  DockerRoot \"$WORK/docker\"
+write_config 1 "  DockerRoot \"$WORK/docker\"
   Container \"/^flt_/\""
 start_collectd || { fail "collectd starts"; finish; exit; }
 # A long-lived container whose process forks a child that exits at once, every 2 ms.
@@ -116,7 +88,7 @@ if [ -d "$FIX/sys/fs/cgroup/memory/docker/$A" ] && [ -d "$FIX/sys/fs/cgroup/memo
   # Cut inside the second line: "cache N\nrs" (v1 memory.stat always has rss and cache).
   head -c 17 "$FIX/sys/fs/cgroup/memory/docker/$B/memory.stat" >"$CGX/memory/docker/$B/memory.stat"
   reset_run
-  write_fault_config 1 "  CgroupRoot \"$CGX\"
+  write_config 1 "  CgroupRoot \"$CGX\"
   ProcRoot \"$WORK/fx/proc\"
   DockerRoot \"$WORK/docker\"
   CollectNetwork false
@@ -168,7 +140,7 @@ if [ -n "$DROP" ]; then
   PIDS_STARTED+=("$SPID")
   move_pid "$SPID" "docker/$ID" "${HIER[@]}"
   reset_run
-  write_fault_config 1 "  DockerRoot \"$WORK/docker\"
+  write_config 1 "  DockerRoot \"$WORK/docker\"
   Container \"/^flt_/\""
   cat >"$WORK/nocap.sh" <<SH
 #!/bin/bash

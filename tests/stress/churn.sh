@@ -51,32 +51,8 @@ stop_long() {
 }
 trap 'stop_long; cleanup' EXIT
 
-cat >"$WORK/collectd.conf" <<CONF
-Hostname "$TESTHOST"
-FQDNLookup false
-Interval $INTERVAL
-PluginDir "$WORK/plugins"
-BaseDir "$WORK"
-TypesDB "/usr/share/collectd/types.db"
-ReadThreads 5
-LoadPlugin logfile
-<Plugin logfile>
-  LogLevel info
-  File "$WORK/collectd.log"
-  Timestamp true
-  PrintSeverity true
-</Plugin>
-LoadPlugin csv
-<Plugin csv>
-  DataDir "$WORK/csv"
-  StoreRates false
-</Plugin>
-LoadPlugin container
-<Plugin container>
-  DockerRoot "$WORK/docker"
-  Container "/^chn_/"
-</Plugin>
-CONF
+READ_THREADS=5 write_config "$INTERVAL" "  DockerRoot \"$WORK/docker\"
+  Container \"/^chn_/\""
 
 fds_of() { local n=0 f; for f in /proc/"$1"/fd/*; do [ -e "$f" ] && n=$((n + 1)); done; echo "$n"; }
 rss_of() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
