@@ -544,6 +544,7 @@ static int read_procs(int dirfd, pid_t **v, size_t *n, size_t *cap) {
     }
     if (r == 0)
       break;
+    bool end = read_reached_end((size_t)r, sizeof(buf));
     for (ssize_t i = 0; i < r && rc == 0; i++) {
       char c = buf[i];
       if (c == '\n') {
@@ -556,7 +557,7 @@ static int read_procs(int dirfd, pid_t **v, size_t *n, size_t *cap) {
         part[plen++] = c;
       }
     }
-    if (rc)
+    if (rc || end)
       break;
   }
   close(fd);

@@ -2,6 +2,8 @@
 #define _GNU_SOURCE /* memrchr */
 #include "procstate.h"
 
+#include "util.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -104,13 +106,15 @@ int procstate_count(int cgroup_dirfd, int proc_dirfd, task_counts_t *out) {
   size_t have = 0; /* bytes of an unfinished line kept at the start of buf */
   int rc = 0;
   for (;;) {
-    ssize_t n = read(fd, buf + have, sizeof(buf) - have);
+    size_t asked = sizeof(buf) - have;
+    ssize_t n = read(fd, buf + have, asked);
     if (n < 0) {
       if (errno == EINTR)
         continue;
       rc = -errno; /* ENODEV: the cgroup was removed while open */
       break;
     }
+    bool end = n == 0 || read_reached_end((size_t)n, asked);
     size_t total = have + (size_t)n, start = 0;
     for (size_t i = 0; i < total; i++) {
       if (buf[i] == '\n') {
@@ -122,7 +126,7 @@ int procstate_count(int cgroup_dirfd, int proc_dirfd, task_counts_t *out) {
     }
     if (rc)
       break;
-    if (n == 0) { /* end of file: a last line without '\n' */
+    if (end) { /* a last line without '\n' */
       rc = handle_tid(proc_dirfd, buf + start, total - start, &c);
       break;
     }

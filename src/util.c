@@ -9,13 +9,18 @@
 #include <string.h>
 #include <unistd.h>
 
+bool read_reached_end(size_t got, size_t asked) {
+  return got < asked && got < SHORT_READ_IS_END;
+}
+
 static ssize_t read_all(int fd, char *buf, size_t size, bool positional) {
   size_t used = 0;
   if (size == 0)
     return -EINVAL;
   for (;;) {
-    ssize_t n = positional ? pread(fd, buf + used, size - 1 - used, (off_t)used)
-                           : read(fd, buf + used, size - 1 - used);
+    size_t asked = size - 1 - used;
+    ssize_t n =
+        positional ? pread(fd, buf + used, asked, (off_t)used) : read(fd, buf + used, asked);
     if (n < 0) {
       if (errno == EINTR)
         continue;
@@ -24,6 +29,8 @@ static ssize_t read_all(int fd, char *buf, size_t size, bool positional) {
     if (n == 0)
       break;
     used += (size_t)n;
+    if (read_reached_end((size_t)n, asked))
+      break; /* no second read to see 0: for a seq_file it would print the file again */
     if (used == size - 1) {
       char probe;
       ssize_t more = positional ? pread(fd, &probe, 1, (off_t)used) : read(fd, &probe, 1);

@@ -7,6 +7,14 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* A kernel seq_file (every cgroup and /proc file read here) returns less than asked only at its
+ * end, or when its own buffer of at least a page filled up with records of at most a line each;
+ * a regular file only at its end. So a short read of under 2 KiB is the end of the file, and the
+ * read that would return 0 (and make a seq_file print everything again) is not needed. Not for
+ * pipes or sockets. */
+#define SHORT_READ_IS_END 2048
+bool read_reached_end(size_t got, size_t asked);
+
 /* Reads a whole (small) file relative to dirfd (AT_FDCWD for absolute paths) into buf and
  * NUL-terminates it. Returns the length, or -errno. A file longer than size-1 is -EFBIG. */
 ssize_t read_file_at(int dirfd, const char *name, char *buf, size_t size);

@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -83,6 +85,59 @@ static void test_read_file(void) {
   unlink(tmpl);
 }
 
+/* Read syscalls of this process so far (pread included), from /proc/self/io; -1 without it. */
+static long read_syscalls(void) {
+  char text[512];
+  int fd = open("/proc/self/io", O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return -1;
+  ssize_t n = read(fd, text, sizeof(text) - 1);
+  close(fd);
+  if (n <= 0)
+    return -1;
+  text[n] = '\0';
+  const char *p = strstr(text, "syscr: ");
+  return p ? strtol(p + 7, NULL, 10) : -1;
+}
+
+/* A file that fits is read with one read call: a second one, to see 0, would make a kernel
+ * seq_file print the whole file again. Larger files still come whole. */
+static void test_read_syscalls(void) {
+  char buf[8192], big[6000];
+  int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+  CHECK(fd >= 0);
+  long before = read_syscalls();
+  if (before < 0) {
+    printf("# SKIP read-call count: no /proc/self/io (CONFIG_TASK_IO_ACCOUNTING off)\n");
+  } else {
+    ssize_t len = 0;
+    for (int i = 0; i < 10; i++)
+      len = pread_file(fd, buf, sizeof(buf));
+    CHECK(len > 20 && buf[len - 1] == '\n');
+    CHECK(read_file_at(AT_FDCWD, "/proc/self/stat", buf, sizeof(buf)) > 20);
+    long after = read_syscalls();
+    CHECK_INT(after - before, 11 + 1); /* + 1: the first read of /proc/self/io */
+  }
+  close(fd);
+
+  /* A regular file above the short-read limit, in pieces of any size: still whole. */
+  char tmpl[] = "/tmp/test_util_big_XXXXXX";
+  int out = mkstemp(tmpl);
+  CHECK(out >= 0);
+  for (size_t i = 0; i < sizeof(big); i++)
+    big[i] = (char)('a' + i % 26);
+  CHECK(write(out, big, sizeof(big)) == (ssize_t)sizeof(big));
+  CHECK_INT(pread_file(out, buf, sizeof(buf)), (long)sizeof(big));
+  CHECK(memcmp(buf, big, sizeof(big)) == 0);
+  CHECK_INT(read_file_at(AT_FDCWD, tmpl, buf, sizeof(big)), -EFBIG);
+  CHECK_INT(read_file_at(AT_FDCWD, tmpl, buf, sizeof(big) + 1), (long)sizeof(big));
+  close(out);
+  unlink(tmpl);
+  CHECK(read_reached_end(100, 4095));
+  CHECK(!read_reached_end(4095, 4095));
+  CHECK(!read_reached_end(3000, 4095)); /* a seq_file's full buffer of records: read on */
+}
+
 /* A directory without subdirectories has 2 links (cgroupfs, tmpfs, ext4): no listing needed. */
 static void test_dir_children(void) {
   char dir[] = "/tmp/test_util.XXXXXX", sub[64];
@@ -106,5 +161,6 @@ int main(void) {
   test_kv();
   test_names_and_paths();
   test_read_file();
+  test_read_syscalls();
   return test_result("test_util");
 }
