@@ -462,6 +462,7 @@ static int respawn_locked(void) {
   int err = pthread_create(&g.thread, NULL, worker_main, NULL);
   if (err != 0)
     return -err;
+  pthread_setname_np(g.thread, "container netns"); /* as collectd names its own threads */
   g.thread_joinable = true;
   return 0;
 }

@@ -551,6 +551,7 @@ int ts_listener_start(const char *cpumask, ts_exit_fn cb, void *arg, ts_log_fn l
     goto fail;
   }
   l->thread_started = true;
+  pthread_setname_np(l->thread, "container delay");
   *out = l;
   return 0;
 fail:
