@@ -13,12 +13,17 @@
 #                        when contrib/container-types.db is missing or the plugin has no Compact key)
 #     --perf             after the measured window of the all-groups run at the largest N,
 #                        record 8 s of `perf record --call-graph dwarf` on collectd and print the top symbols
+#     --ab OTHER_SO      compare two builds instead: for each N, alternate collectd runs with
+#                        PLUGIN_SO (A) and OTHER_SO (B), every group on, on the same containers,
+#                        --rounds times (default 3); prints both costs and B/A per round
 #     --keep             keep the work directory (logs, configs, raw numbers)
 #     --cleanup-stale    remove what a killed earlier run left behind (bench cgroups, processes)
 #     --report DIR       print the tables again from a work directory kept with --keep
 #   Environment: PLUGIN_SO (the built container.so; default: .libs/container.so in the source
 #   or build directory), COLLECTD_BIN (default /usr/sbin/collectd), BENCH_PLUGIN_OPTIONS (extra
-#   lines for the <Plugin container> block of every run, e.g. "MaxOpenFiles 0").
+#   lines for the <Plugin container> block of every run, e.g. "MaxOpenFiles 0"),
+#   AB_OPTIONS (extra lines for B only, with --ab: OTHER_SO may be PLUGIN_SO itself),
+#   BENCH_READ_THREADS / BENCH_WRITE_THREADS (collectd's ReadThreads / WriteThreads, default 5).
 #
 # Needs root: it creates cgroups, network namespaces and dummy interfaces, and switches
 # kernel.task_delayacct on (restored at exit). Everything it makes is removed at exit, also on
@@ -32,7 +37,7 @@ CGROOT=/sys/fs/cgroup
 CLK_TCK=$(getconf CLK_TCK)
 PREFIX=beec # every bench container id starts with it (ids are hex)
 
-REPORT_DIR="" QUICK=0 MEASURE="" WARMUP="" GROUPS_AT="" NO_GROUPS=0 NO_NETDATA=0 NO_COMPACT=0 PERF=0 KEEP=0 STALE=0
+AB_SO="" ROUNDS=3 REPORT_DIR="" QUICK=0 MEASURE="" WARMUP="" GROUPS_AT="" NO_GROUPS=0 NO_NETDATA=0 NO_COMPACT=0 PERF=0 KEEP=0 STALE=0
 NS=()
 while [ $# -gt 0 ]; do
   case $1 in
@@ -45,6 +50,8 @@ while [ $# -gt 0 ]; do
   --no-compact) NO_COMPACT=1 ;;
   --perf) PERF=1 ;;
   --keep) KEEP=1 ;;
+  --ab) AB_SO=$2; shift ;;
+  --rounds) ROUNDS=$2; shift ;;
   --cleanup-stale) STALE=1 ;;
   --report) REPORT_DIR=$2; shift ;;
   -h | --help) sed -n '2,/^[^#]/{/^#/p}' "$0"; exit 0 ;;
@@ -53,9 +60,11 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
+[ -n "$AB_SO" ] && NO_NETDATA=1 NO_GROUPS=1 NO_COMPACT=1 # only the two builds
 if [ ${#NS[@]} -eq 0 ]; then
   if [ $QUICK -eq 1 ]; then NS=(50 200); else NS=(100 500 1000 2000); fi
 fi
+SYSCALL_WINDOW=3
 if [ $QUICK -eq 1 ]; then : "${MEASURE:=6}" "${WARMUP:=2}"; else : "${MEASURE:=20}" "${WARMUP:=5}"; fi
 mapfile -t NS < <(printf '%s\n' "${NS[@]}" | sort -n -u)
 NMAX=${NS[${#NS[@]} - 1]}
@@ -112,6 +121,7 @@ if [ -z "${PLUGIN_SO:-}" ]; then
   done
 fi
 [ -f "${PLUGIN_SO:-}" ] || die "container.so not found: build it and set PLUGIN_SO=/path/to/.libs/container.so"
+[ -z "$AB_SO" ] || [ -f "$AB_SO" ] || die "--ab: $AB_SO not found"
 [ -x "$COLLECTD_BIN" ] || die "collectd not found ($COLLECTD_BIN): apt-get install collectd-core"
 [ -f /usr/include/collectd/core/daemon/plugin.h ] || die "collectd headers missing: apt-get install collectd-dev"
 command -v gcc >/dev/null || die "gcc missing"
@@ -208,6 +218,10 @@ gcc -O2 -g -Wall -Wextra -shared -fPIC -DHAVE_CONFIG_H -I/usr/include/collectd \
   -I/usr/include/collectd/core -I/usr/include/collectd/core/daemon \
   -o "$W/plugins/dispatch_calibrate.so" "$HERE/dispatch_calibrate.c" ||
   die "cannot build bench/dispatch_calibrate.c"
+if [ -n "$AB_SO" ]; then # B: the same plugin directory but its container.so
+  cp -r "$W/plugins" "$W/plugins-b"
+  cp "$AB_SO" "$W/plugins-b/container.so"
+fi
 
 OLD_DELAYACCT=$(sysctl -n kernel.task_delayacct 2>/dev/null)
 [ -n "$OLD_DELAYACCT" ] && sysctl -q kernel.task_delayacct=1
@@ -262,7 +276,7 @@ make_containers() { # make_containers UPTO
 # snap PID FILE [UNTIL]: process CPU ticks and wall time (read with builtins only, right after
 # waiting until the wall time UNTIL), then per-thread ticks.
 snap() {
-  local pid=$1 out=$2 until=${3:-} s t c now
+  local pid=$1 out=$2 until=${3:-} s t c n now
   if [ -n "$until" ]; then
     # Sleep to an absolute time: the window is exactly MEASURE s long, so it holds the same
     # number of once-per-interval bursts of work whatever its phase.
@@ -275,10 +289,11 @@ snap() {
   set -- ${s##*) }
   {
     echo "proc $((${12} + ${13})) $now"
-    # Per thread: schedstat's first field, the exact run time in ns.
+    # Per thread: schedstat's first field, the exact run time in ns; its third, how many times
+    # the thread was switched in (each a wake-up: costly on a virtual machine).
     for t in /proc/"$pid"/task/*; do
-      if ! read -r s _ <"$t/schedstat" || ! read -r c <"$t/comm"; then continue; fi
-      echo "thread ${t##*/} ${c// /_} $s"
+      if ! read -r s _ n <"$t/schedstat" || ! read -r c <"$t/comm"; then continue; fi
+      echo "thread ${t##*/} ${c// /_} $s $n"
     done
   } >"$out"
 }
@@ -307,15 +322,17 @@ measure() {
   awk -v tck="$CLK_TCK" -v c0="${c0:-0 0 0}" -v c1="${c1:-0 0 1}" -v hwm="$hwm" -v fds="$fds" \
     -v s0="$(cat "$W/res/$name.slab0" 2>/dev/null)" -v s1="$slab1" -v nofile="$nofile" '
     FNR == NR && $1 == "proc" { p0 = $2; w0 = $3; next }
-    FNR == NR && $1 == "thread" { t0[$2] = $4; next }
+    FNR == NR && $1 == "thread" { t0[$2] = $4; n0[$2] = $5; next }
     $1 == "proc" { p1 = $2; w1 = $3; next }
-    $1 == "thread" { cls = $3; gsub(/[#0-9]+$/, "", cls); d[cls] += $4 - t0[$2]; seen[cls] = 1; next }
+    $1 == "thread" { cls = $3; gsub(/[#0-9]+$/, "", cls); d[cls] += $4 - t0[$2]; seen[cls] = 1; sw += $5 - n0[$2]; swc[cls] += $5 - n0[$2]; next }
     END {
       wall = w1 - w0
       split(c0, a, " "); split(c1, b, " "); cw = b[3] - a[3]; if (cw <= 0) cw = 1
       printf "wall %.3f\ncpu_us_per_s %.1f\nlists_per_s %.2f\nvalues_per_s %.2f\nhwm_kib %d\n",
         wall, (p1 - p0) * 1e6 / tck / wall, (b[1] - a[1]) / cw, (b[2] - a[2]) / cw, hwm
       for (k in seen) printf "thread_us_per_s:%s %.1f\n", k, d[k] / 1000 / wall
+      printf "switches_per_s %.1f\n", sw / wall
+      for (k in seen) printf "switches_per_s:%s %.1f\n", k, swc[k] / wall
       printf "fds %d\n", fds
       if (split(nofile, z, " ") == 2) printf "nofile_soft %s\nnofile_hard %s\n", z[1], z[2]
       if (split(s0, x, " ") == 2 && split(s1, y, " ") == 2)
@@ -338,9 +355,9 @@ run_collectd() {
 Hostname "benchhost"
 FQDNLookup false
 Interval 1
-ReadThreads 5
-WriteThreads 5
-PluginDir "$W/plugins"
+ReadThreads ${BENCH_READ_THREADS:-5}
+WriteThreads ${BENCH_WRITE_THREADS:-5}
+PluginDir "${PLUGIN_DIR:-$W/plugins}"
 BaseDir "$d"
 PIDFile "$d/collectd.pid"
 TypesDB "/usr/share/collectd/types.db"
@@ -382,6 +399,12 @@ CONF
   sleep "$WARMUP"
   measure "$name" "$DAEMON_PID" "$d/count" || die "collectd ($name) died"
   echo "registered_s $reg" >>"$W/res/$name"
+  # System calls: on a virtual machine each costs microseconds, so their count per container is
+  # the steadiest figure of the plugin's cost. Counted after the CPU window (counting slows them).
+  if command -v perf >/dev/null; then
+    perf stat -x, -e raw_syscalls:sys_enter -p "$DAEMON_PID" -- sleep "$SYSCALL_WINDOW" 2>&1 >/dev/null |
+      awk -F, -v w="$SYSCALL_WINDOW" '$3 == "raw_syscalls:sys_enter" && $1 ~ /^[0-9]+$/ { printf "syscalls_per_s %.1f\n", $1 / w }' >>"$W/res/$name"
+  fi
   echo "containers $(grep -c 'container appeared' "$d/collectd.log")" >>"$W/res/$name"
   if [ $PERF -eq 1 ] && [ "$name" = "all-$NMAX" ] && command -v perf >/dev/null; then
     log "perf record (8 s) on $name"
@@ -402,7 +425,7 @@ CONF
     [[ $name == compact-* ]] && echo "compact_refused $(grep -c 'Compact true: type' "$d/collectd.log")"
   } >>"$W/res/$name"
   grep -iE '\[error\]|above its read interval' "$d/collectd.log" | head -3 | sed "s/^/  $name: /" >&2
-  log "$name: $(tr '\n' ' ' <"$W/res/$name" | sed 's/thread_us_per_s:/t:/g')"
+  log "$name: $(tr '\n' ' ' <"$W/res/$name" | sed "s/thread_us_per_s:/t:/g; s/switches_per_s:/sw:/g")"
 }
 
 container_block() { # container_block [--compact] GROUP...: those groups on, the others off
@@ -415,6 +438,7 @@ container_block() { # container_block [--compact] GROUP...: those groups on, the
   [ $compact -eq 1 ] && echo "  Compact true"
   # BENCH_PLUGIN_OPTIONS: extra lines for experiments, e.g. "MaxOpenFiles 0".
   [ -n "${BENCH_PLUGIN_OPTIONS:-}" ] && printf '  %s\n' "$BENCH_PLUGIN_OPTIONS"
+  [ -n "${PLUGIN_OPTIONS_RUN:-}" ] && printf '  %s\n' "$PLUGIN_OPTIONS_RUN"
   for g in "${ALL_GROUPS[@]}"; do
     on=false
     [[ " $* " == *" $g "* || " $* " == *" all "* ]] && on=true
@@ -527,7 +551,7 @@ CONF
     nd_charts | awk '{ c[$1] = 1; d += $2 } END { n = length(c); printf "containers %d\ncharts %d\ndims %d\n", n, NR, d }'
   } >>"$W/res/$name"
   stop_daemon
-  log "$name: $(tr '\n' ' ' <"$W/res/$name" | sed 's/thread_us_per_s:/t:/g')"
+  log "$name: $(tr '\n' ' ' <"$W/res/$name" | sed "s/thread_us_per_s:/t:/g; s/switches_per_s:/sw:/g")"
 }
 
 # ---- the runs ----
@@ -543,6 +567,15 @@ fi
 for N in "${NS[@]}"; do
   log "creating containers up to $N"
   make_containers "$N"
+  if [ -n "$AB_SO" ]; then # alternate A and B: both see the same drift of a shared machine
+    for ((r = 1; r <= ROUNDS; r++)); do
+      log "N=$N: round $r: A ($PLUGIN_SO)"
+      run_collectd "abA$r-$N" "$N" "" "$(container_block all)"
+      log "N=$N: round $r: B ($AB_SO)"
+      PLUGIN_DIR="$W/plugins-b" run_collectd "abB$r-$N" "$N" "" "$(PLUGIN_OPTIONS_RUN=${AB_OPTIONS:-} container_block all)"
+    done
+    continue
+  fi
   log "N=$N: collectd-container, every group on"
   run_collectd "all-$N" "$N" "" "$(container_block all)"
   if [ "$COMPACT_RUN" -eq 1 ]; then
@@ -576,7 +609,8 @@ for N in "${NS[@]}"; do
   fi
 done
 T_RUN=$((SECONDS - T_BEGIN))
-declare -p NS GROUPS_AT ALL_GROUPS T_RUN MEASURE WARMUP NMAX NO_NETDATA COMPACT_RUN COMPACT_SKIP >"$W/res/meta"
+AB_OPTIONS=${AB_OPTIONS:-}
+declare -p AB_SO AB_OPTIONS ROUNDS NS GROUPS_AT ALL_GROUPS T_RUN MEASURE WARMUP NMAX NO_NETDATA COMPACT_RUN COMPACT_SKIP >"$W/res/meta"
 fi
 
 # ---- the tables ----
@@ -591,7 +625,8 @@ row_container() {
     -v fds="$(get "$r" fds -)" -v sd="$(get "$r" slab_delta_kib -)" -v ud="$(get "$r" sunreclaim_delta_kib -)" \
     -v refused="$(get "$r" compact_refused 0)" -v soft="$(get "$r" nofile_soft -)" \
     -v tr="$(get "$r" thread_us_per_s:reader 0)" -v tw="$(get "$r" thread_us_per_s:writer 0)" \
-    -v br="$(get base thread_us_per_s:reader 0)" -v bw="$(get base thread_us_per_s:writer 0)" '
+    -v br="$(get base thread_us_per_s:reader 0)" -v bw="$(get base thread_us_per_s:writer 0)" \
+    -v sc="$(get "$r" syscalls_per_s -)" -v sb="$(get base syscalls_per_s 0)" '
     function mib(x) { return x == "-" ? "-" : sprintf("%+.1f", x / 1024) }
     BEGIN {
       # reads: the share of the expected container reads done (lists per container relative to
@@ -599,9 +634,9 @@ row_container() {
       f = (l0 > 0 ? l / N / l0 : 1); if (f > 1 || f <= 0) f = 1
       tot = (a - base) / N / f; disp = (c - base) / N / f
       rd = (tr - br) / N / f; wr = (tw - bw) / N / f
-      printf "%6d %5.0f%% %8.1f %9.1f %8.1f %9.2f %9.2f %10.1f %9.2f %6s %9s %9s %6s %.0f/%.0f/%.0f%s%s%s\n", N, f * 100, tot, disp, tot - disp,
+      printf "%6d %5.0f%% %8.1f %9.1f %8.1f %9.2f %9.2f %10.1f %9.2f %6s %9s %9s %6s %8s %.0f/%.0f/%.0f%s%s%s\n", N, f * 100, tot, disp, tot - disp,
         l / N, v / N, (h - hb) / 1024, (h - hb) / N, fds, mib(sd), mib(ud),
-        late (late > 0 ? " (max " lm " s)" : ""), rd, wr, tot - rd - wr,
+        late (late > 0 ? " (max " lm " s)" : ""), (sc == "-" ? "-" : sprintf("%.1f", (sc - sb) / N / f)), rd, wr, tot - rd - wr,
         (seen < N ? "  (only " seen " containers registered)" : ""),
         (refused > 0 ? "  (Compact refused by the plugin: see the log)" : ""),
         (fds != "-" && soft ~ /^[0-9]+$/ && fds + 64 >= soft + 0 ? "  (fds at the open-file limit " soft ")" : "")
@@ -614,7 +649,7 @@ report() {
   ndbase=$(get nd-base cpu_us_per_s)
   echo "collectd-container benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -r), $(nproc) CPUs,"
   awk -F': ' '/^model name/{print $2; exit}' /proc/cpuinfo
-  echo "collectd $("$COLLECTD_BIN" -h 2>&1 | awk '/^collectd/{sub(/,$/, "", $2); print $2; exit}'), Interval 1, ReadThreads 5, WriteThreads 5; window ${MEASURE} s after ${WARMUP} s warm-up; run time ${T_RUN} s"
+  echo "collectd $("$COLLECTD_BIN" -h 2>&1 | awk '/^collectd/{sub(/,$/, "", $2); print $2; exit}'), Interval 1, ReadThreads ${BENCH_READ_THREADS:-5}, WriteThreads ${BENCH_WRITE_THREADS:-5}; window ${MEASURE} s after ${WARMUP} s warm-up; run time ${T_RUN} s"
   echo "groups on: ${ALL_GROUPS[*]} (kernel.task_delayacct=1); baseline collectd: $(printf %.0f "$base") µs CPU/s, VmHWM $(get base hwm_kib) KiB, $(get base fds -) fds"
   awk -v sd="$(get base slab_delta_kib -)" -v ud="$(get base sunreclaim_delta_kib -)" 'BEGIN {
     printf "fds: open fds of collectd at the end of the window, raw (the baseline'"'"'s count above); slab+, unrecl+: change\n"
@@ -629,8 +664,8 @@ report() {
     done
     echo "collectd started with open-file limit soft 1024 (as under systemd); soft/hard at the end of the window:${lim%,}"
   fi
-  local hdr='%6s %6s %8s %9s %8s %9s %9s %10s %9s %6s %9s %9s %6s %s\n'
-  local cols=(N reads total dispatch own lists/ctr values/ctr "RSS+ MiB" "KiB/ctr" fds "slab+ MiB" "unrecl+" late "reader/writer/other µs per ctr")
+  local hdr='%6s %6s %8s %9s %8s %9s %9s %10s %9s %6s %9s %9s %6s %8s %s\n'
+  local cols=(N reads total dispatch own lists/ctr values/ctr "RSS+ MiB" "KiB/ctr" fds "slab+ MiB" "unrecl+" late "sys/ctr" "reader/writer/other µs per ctr")
   echo
   echo "collectd-container, every group on (µs of collectd CPU per container per read, baseline subtracted)"
   # shellcheck disable=SC2059 # the format is a constant
@@ -712,4 +747,30 @@ report() {
     cat "$W/perf-threads.txt"
   fi
 }
-report | tee "$W/res/report.txt"
+# ab_report: the --ab comparison, µs of collectd CPU per container per read above the baseline.
+ab_report() {
+  echo "collectd-container A/B, $(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -r), $(nproc) CPUs; every group on,"
+  echo "Interval 1, window ${MEASURE} s after ${WARMUP} s warm-up, runs alternating A, B; run time ${T_RUN} s"
+  echo "A: ${PLUGIN_SO:-?}"
+  echo "B: $AB_SO${AB_OPTIONS:+, with: $AB_OPTIONS}"
+  printf '%6s %6s %9s %9s %7s %9s %9s %9s %9s %9s %9s\n' N round "A µs" "B µs" "B/A" "A lists" "B lists" "A sys" "B sys" "A sw" "B sw"
+  local N r base
+  base=$(get base cpu_us_per_s)
+  for N in "${NS[@]}"; do
+    for ((r = 1; r <= ROUNDS; r++)); do
+      awk -v N="$N" -v r="$r" -v b="$base" -v a="$(get "abA$r-$N" cpu_us_per_s)" -v c="$(get "abB$r-$N" cpu_us_per_s)" \
+        -v la="$(get "abA$r-$N" lists_per_s)" -v lb="$(get "abB$r-$N" lists_per_s)" \
+        -v sa="$(get "abA$r-$N" syscalls_per_s)" -v sbb="$(get "abB$r-$N" syscalls_per_s)" -v s0="$(get base syscalls_per_s 0)" \
+        -v wa="$(get "abA$r-$N" switches_per_s)" -v wb="$(get "abB$r-$N" switches_per_s)" -v w0="$(get base switches_per_s 0)" '
+        BEGIN { x = (a - b) / N; y = (c - b) / N
+                printf "%6d %6d %9.1f %9.1f %7.2f %9.2f %9.2f %9.1f %9.1f %9.1f %9.1f\n", N, r, x, y, (x > 0 ? y / x : 0), la / N, lb / N,
+                  (sa - s0) / N, (sbb - s0) / N, (wa - w0) / N, (wb - w0) / N }'
+    done | tee "$W/res/ab-$N.txt"
+    sort -k5 -n "$W/res/ab-$N.txt" | awk -v N="$N" '{ v[NR] = $5 } END { printf "%6d median B/A %.2f\n", N, v[int((NR + 1) / 2)] }'
+  done
+}
+if [ -n "$AB_SO" ]; then
+  ab_report | tee "$W/res/report.txt"
+else
+  report | tee "$W/res/report.txt"
+fi
