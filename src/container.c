@@ -91,6 +91,7 @@ static meta_mode_t conf_meta = META_FIRST;
 static bool conf_compact = false;
 /* File descriptors of cgroup directories and files kept open between reads (0: none). */
 static long conf_max_open_files = 65536;
+static long conf_per_callback = 64; /* ContainersPerCallback, see shard_add() */
 
 /* ---- state shared by the callbacks ---- */
 
@@ -120,6 +121,28 @@ typedef struct {
   uint64_t cpu_us, memory_peak, oom_kills, io_read, io_write;
 } totals_t;
 
+/* The value lists of a read callback's containers, handed to collectd in bursts. collectd wakes
+ * a sleeping writer thread for each list it queues: lists dispatched one at a time between file
+ * reads cost a wake-up (two context switches) each; lists queued back to back find the writers
+ * awake. */
+#define BATCH_VALUES 11 /* the widest list: container_delay */
+struct container_s;
+typedef struct {
+  const struct container_s *c;
+  cdtime_t time;
+  char type[DATA_MAX_NAME_LEN];
+  char type_instance[DATA_MAX_NAME_LEN];
+  value_t values[BATCH_VALUES];
+  size_t n_values;
+  bool meta;
+} batch_list_t;
+typedef struct {
+  batch_list_t *lists;
+  size_t n, cap;
+} batch_t;
+
+struct shard_s;
+
 typedef struct container_s {
   char *relpath; /* below the hierarchy roots, "" for the host */
   char id[128];
@@ -145,6 +168,9 @@ typedef struct container_s {
   bool final_read_done;
   meta_data_t *meta;
   bool meta_due;         /* the next list of this read carries the meta data */
+  batch_t *batch;        /* during a read: where its lists wait (NULL: dispatch at once) */
+  struct shard_s *shard; /* the read callback that reads it, see shard_add() */
+  size_t shard_index;
   uint32_t delays_shown; /* TS_F_DELAY bits of the rarer delay kinds once they moved */
   loadavg_t load;
   task_method_t task_method;
@@ -226,15 +252,51 @@ static void report_file_error(void *ctx, const char *file, int err, const char *
           c->name, c->relpath, file, what, err ? strerror(err < 0 ? -err : err) : "bad format");
 }
 
+/* The lists' containers stay valid meanwhile: the read callback holds its shard's lock. */
+static void batch_flush(batch_t *b) {
+  value_list_t vl = VALUE_LIST_INIT;
+  sstrncpy(vl.plugin, PLUGIN_NAME, sizeof(vl.plugin));
+  const container_t *named = NULL;
+  for (size_t i = 0; i < b->n; i++) {
+    batch_list_t *l = &b->lists[i];
+    if (l->c != named) {
+      named = l->c;
+      sstrncpy(vl.plugin_instance, named->name, sizeof(vl.plugin_instance));
+    }
+    vl.time = l->time;
+    vl.values = l->values;
+    vl.values_len = l->n_values;
+    vl.meta = l->meta ? named->meta : NULL;
+    memcpy(vl.type, l->type, sizeof(vl.type));
+    memcpy(vl.type_instance, l->type_instance, sizeof(vl.type_instance));
+    plugin_dispatch_values(&vl);
+  }
+  b->n = 0;
+}
+
 static void dispatch(container_t *c, const char *type, const char *type_instance, value_t *values,
                      size_t n) {
+  bool meta = c->meta_due;
+  if (meta)
+    c->meta_due = conf_meta == META_ALL;
+  batch_t *b = c->batch;
+  if (b != NULL && n <= BATCH_VALUES) {
+    if (b->n == b->cap)
+      batch_flush(b);
+    batch_list_t *l = &b->lists[b->n++];
+    l->c = c;
+    l->time = c->sample_time;
+    sstrncpy(l->type, type, sizeof(l->type));
+    sstrncpy(l->type_instance, type_instance ? type_instance : "", sizeof(l->type_instance));
+    memcpy(l->values, values, n * sizeof(*values));
+    l->n_values = n;
+    l->meta = meta;
+    return;
+  }
   value_list_t vl = VALUE_LIST_INIT;
   vl.values = values;
   vl.values_len = n;
-  if (c->meta_due) {
-    vl.meta = c->meta;
-    c->meta_due = conf_meta == META_ALL;
-  }
+  vl.meta = meta ? c->meta : NULL;
   vl.time = c->sample_time;
   sstrncpy(vl.plugin, PLUGIN_NAME, sizeof(vl.plugin));
   sstrncpy(vl.plugin_instance, c->name, sizeof(vl.plugin_instance));
@@ -926,12 +988,122 @@ static void container_read_locked(container_t *c) {
     dirs_close(c);
 }
 
-static int container_read(user_data_t *ud) {
-  container_t *c = ud->data;
-  pthread_mutex_lock(&c->read_lock);
-  container_read_locked(c);
-  pthread_mutex_unlock(&c->read_lock);
+/* ---- read callbacks: containers in shards ----
+ * One collectd read callback reads up to ContainersPerCallback containers in turn and hands
+ * their lists to collectd in bursts. A callback per container cost a read-thread wake-up per
+ * container and writer wake-ups per few lists, dearer than the reads themselves on a virtual
+ * machine. Discovery adds and removes members under the shard's lock, which a read holds for
+ * its whole pass: a container is never freed while a read uses it. Lock order: registry_lock,
+ * a shard's lock, a container's read_lock. */
+typedef struct shard_s {
+  pthread_mutex_t lock;
+  container_t **members;
+  size_t n, cap;
+  batch_t batch;
+  char name[DATA_MAX_NAME_LEN + 16];
+  struct shard_s *next;
+} shard_t;
+
+static shard_t *shards; /* under registry_lock */
+static unsigned shard_serial;
+
+static void shard_free(void *arg) {
+  shard_t *s = arg;
+  if (!s)
+    return;
+  pthread_mutex_destroy(&s->lock);
+  free(s->members);
+  free(s->batch.lists);
+  free(s);
+}
+
+static int shard_read(user_data_t *ud) {
+  shard_t *s = ud->data;
+  pthread_mutex_lock(&s->lock);
+  for (size_t i = 0; i < s->n; i++) {
+    container_t *c = s->members[i];
+    pthread_mutex_lock(&c->read_lock);
+    c->batch = &s->batch;
+    container_read_locked(c);
+    c->batch = NULL;
+    pthread_mutex_unlock(&c->read_lock);
+  }
+  batch_flush(&s->batch);
+  pthread_mutex_unlock(&s->lock);
   return 0; /* never an error: collectd would slow the callback down */
+}
+
+/* Under registry_lock: a shard with room, registered as a read callback if new. With
+ * ContainersPerCallback 1 it is named after its container, as in earlier versions. */
+static shard_t *shard_with_room(const container_t *c) {
+  for (shard_t *s = shards; s; s = s->next)
+    if (s->n < s->cap)
+      return s;
+  shard_t *s = calloc(1, sizeof(*s));
+  size_t cap = (size_t)conf_per_callback;
+  /* Room for about 24 lists per container, at most 256 lists (92 KiB) per callback. */
+  size_t lists = cap * 24 < 48 ? 48 : cap * 24 > 256 ? 256 : cap * 24;
+  if (s) {
+    s->members = calloc(cap, sizeof(*s->members));
+    s->batch.lists = calloc(lists, sizeof(*s->batch.lists));
+  }
+  if (!s || !s->members || !s->batch.lists) {
+    ERROR(PLUGIN_NAME " plugin: out of memory for a read callback.");
+    shard_free(s);
+    return NULL;
+  }
+  pthread_mutex_init(&s->lock, NULL);
+  s->cap = cap;
+  s->batch.cap = lists;
+  if (cap == 1)
+    sstrncpy(s->name, c->cb_name, sizeof(s->name));
+  else
+    snprintf(s->name, sizeof(s->name), "container/read-%u", shard_serial++);
+  user_data_t ud = {.data = s, .free_func = shard_free};
+  if (plugin_register_complex_read(READ_GROUP, s->name, shard_read, 0, &ud) != 0) {
+    ERROR(PLUGIN_NAME " plugin: cannot register the read callback %s.", s->name);
+    shard_free(s); /* collectd keeps user data only when registering succeeds */
+    return NULL;
+  }
+  s->next = shards;
+  shards = s;
+  return s;
+}
+
+static int shard_add(container_t *c) {
+  shard_t *s = shard_with_room(c);
+  if (!s)
+    return -1;
+  pthread_mutex_lock(&s->lock);
+  c->shard = s;
+  c->shard_index = s->n;
+  s->members[s->n++] = c;
+  pthread_mutex_unlock(&s->lock);
+  return 0;
+}
+
+/* Under registry_lock. Waits for a read under way; an emptied shard's callback goes (collectd
+ * frees the shard once a read in flight has returned). */
+static void shard_remove(container_t *c) {
+  shard_t *s = c->shard;
+  if (!s)
+    return;
+  pthread_mutex_lock(&s->lock);
+  container_t *last = s->members[--s->n];
+  s->members[c->shard_index] = last;
+  last->shard_index = c->shard_index;
+  s->members[s->n] = NULL;
+  bool empty = s->n == 0;
+  pthread_mutex_unlock(&s->lock);
+  c->shard = NULL;
+  if (!empty)
+    return;
+  for (shard_t **link = &shards; *link; link = &(*link)->next)
+    if (*link == s) {
+      *link = s->next;
+      break;
+    }
+  plugin_unregister_read(s->name);
 }
 
 /* ---- exit watcher ----
@@ -977,10 +1149,17 @@ static void exit_event(int wd) {
     if (c->events_wd != wd)
       continue;
     if (!c->final_read_done && cgroup_unpopulated(c)) {
+      /* After its callback's pass: values still waiting in its batch are older than these, and
+       * collectd drops a value older than the last one it has. */
+      shard_t *shard = c->shard;
+      if (shard)
+        pthread_mutex_lock(&shard->lock);
       pthread_mutex_lock(&c->read_lock);
       container_read_locked(c);
       c->final_read_done = true;
       pthread_mutex_unlock(&c->read_lock);
+      if (shard)
+        pthread_mutex_unlock(&shard->lock);
       DEBUG(PLUGIN_NAME " plugin: container %s has no process left: final values read.", c->name);
     }
     break;
@@ -1121,13 +1300,14 @@ static container_t *registry_find(const char *relpath) {
   return NULL;
 }
 
-/* Drops what refers to an unlinked c and unregisters its callback; collectd frees c once no
- * read is in flight. */
+/* Drops what refers to an unlinked c, takes it out of its read callback and frees it. Under
+ * registry_lock, so the exit watcher is not reading it either. */
 static void container_retire(container_t *c) {
   exit_watch_remove(c);
   if (netns_owners)
     netns_registry_forget(netns_owners, c->id);
-  plugin_unregister_read(c->cb_name);
+  shard_remove(c);
+  container_free(c);
 }
 
 static void registry_remove(container_t *c) {
@@ -1209,12 +1389,8 @@ static void container_register(container_t *c) {
   if (!c->is_host && atomic_load(&delay_on))
     c->delay = delay_state_create();
 
-  /* The registry keeps a pointer that stays valid: collectd frees c only after discovery has
-   * unlinked it and unregistered the callback. */
-  user_data_t ud = {.data = c, .free_func = container_free};
-  if (plugin_register_complex_read(READ_GROUP, c->cb_name, container_read, 0, &ud) != 0) {
-    ERROR(PLUGIN_NAME " plugin: cannot register the read callback %s.", c->cb_name);
-    container_free(c); /* collectd keeps user data only when registering succeeds */
+  if (shard_add(c) != 0) {
+    container_free(c); /* found again by the next pass */
     return;
   }
   registry_link(c);
@@ -1437,6 +1613,12 @@ static int container_config(oconfig_item_t *ci) {
       if (status == 0 && n < 0)
         status = -1;
       conf_max_open_files = n;
+    } else if (strcasecmp(key, "ContainersPerCallback") == 0) {
+      int n = 0;
+      status = cf_util_get_int(child, &n);
+      if (status == 0 && (n < 1 || n > 4096))
+        status = -1;
+      conf_per_callback = n;
     } else if (strcasecmp(key, "MetaData") == 0) {
       char mode[32];
       status = cf_util_get_string_buffer(child, mode, sizeof(mode));
@@ -1708,6 +1890,7 @@ static void config_reset(void) {
   conf_meta = META_FIRST;
   conf_compact = false;
   conf_max_open_files = 65536;
+  conf_per_callback = 64;
   sstrncpy(conf_cgroup_root, "/sys/fs/cgroup", sizeof(conf_cgroup_root));
   sstrncpy(conf_proc_root, "/proc", sizeof(conf_proc_root));
   sstrncpy(conf_docker_root, "/var/lib/docker", sizeof(conf_docker_root));
@@ -1717,10 +1900,16 @@ static void config_reset(void) {
 }
 
 static int container_shutdown(void) {
-  exit_watcher_stop(); /* before the containers it looks at are freed */
-  plugin_unregister_read_group(READ_GROUP);
+  exit_watcher_stop();                      /* before the containers it looks at are freed */
+  plugin_unregister_read_group(READ_GROUP); /* collectd frees the shards */
   pthread_mutex_lock(&registry_lock);
-  registry = NULL; /* collectd freed every container with its callback */
+  shards = NULL;
+  shard_serial = 0;
+  while (registry) {
+    container_t *c = registry;
+    registry = c->next;
+    container_free(c);
+  }
   memset(registry_hash, 0, sizeof(registry_hash));
   pthread_mutex_unlock(&registry_lock);
   if (initialized) {

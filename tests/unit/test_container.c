@@ -46,7 +46,7 @@ static void fail_at(int line, const char *fmt, const char *a, const char *b, con
   fputc('\n', stderr);
 }
 
-static size_t count_lists(const char *inst, const char *type, const char *ti) {
+static size_t lists_by_name(const char *inst, const char *type, const char *ti) {
   size_t n = 0;
   for (size_t i = 0; i < mock_dispatched_num; i++) {
     const mock_dispatch_t *d = &mock_dispatched[i];
@@ -62,7 +62,7 @@ static void expect_list(int line, const char *inst, const char *id, const char *
                         const char *ti, bool derive, size_t n, const uint64_t *v) {
   const char *t = ti ? ti : "";
   test_checks++;
-  size_t found = count_lists(inst, type, ti);
+  size_t found = lists_by_name(inst, type, ti);
   if (found != 1) {
     char num[32];
     snprintf(num, sizeof(num), "%zu", found);
@@ -110,7 +110,7 @@ static void expect_list(int line, const char *inst, const char *id, const char *
 #define EXPECT_ABSENT(inst, type, ti)                                                              \
   do {                                                                                             \
     test_checks++;                                                                                 \
-    if (count_lists(inst, type, ti) != 0)                                                          \
+    if (lists_by_name(inst, type, ti) != 0)                                                        \
       fail_at(__LINE__, "%s/%s-%s dispatched, expected absent", inst, type, ti ? ti : "");         \
   } while (0)
 
@@ -215,6 +215,7 @@ typedef struct {
   bool compact;            /* Compact true */
   bool per_read_files;     /* MaxOpenFiles 0 */
   const char *only_group;  /* "CPU", "Memory"...: that Collect* group on, the others off */
+  int per_callback;        /* ContainersPerCallback; 0: 1, a callback container/<id> each */
 } setup_t;
 
 static void add_path(oconfig_item_t *ci, const char *key, const char *tree, const char *sub) {
@@ -258,6 +259,8 @@ static int start(const setup_t *s, int *config_status) {
     mock_config_add_bool(ci, "Compact", true);
   if (s->per_read_files)
     mock_config_add_number(ci, "MaxOpenFiles", 0);
+  /* Most checks name a container's own callback; test_shards() covers the default. */
+  mock_config_add_number(ci, "ContainersPerCallback", s->per_callback ? s->per_callback : 1);
   if (s->only_group) {
     static const char *const groups[] = {"CPU", "Memory", "Blkio", "Pids", "Pressure"};
     for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
@@ -545,7 +548,7 @@ static void test_v2_kubepods(void) {
     CHECK(load->values[2].gauge > 0.0 && load->values[2].gauge < load->values[1].gauge);
     CHECK_STR(load->meta_container_id, ID_B);
   }
-  CHECK_INT(count_lists(b, "load", NULL), 1);
+  CHECK_INT(lists_by_name(b, "load", NULL), 1);
   /* 1 + (no CFS) + 4 memory + 1 + 1 + 4 disk + 1 pids + 6 PSI + 5 ps_state + 1 load. */
   CHECK_INT(mock_count_instance(b), 24);
 
@@ -1240,7 +1243,7 @@ static void test_compact(void) {
               b->values[2].derive == ops->values[0].derive &&
               b->values[3].derive == ops->values[1].derive);
     }
-    CHECK_INT(count_lists(in, "container_blkio", NULL), 0); /* no list without a device */
+    CHECK_INT(lists_by_name(in, "container_blkio", NULL), 0); /* no list without a device */
     /* cpu, memory, pids (if any), pressure, load + one per device: far fewer than standard. */
     size_t expect = 4 + (rp != NULL) + devs;
     CHECK_INT(mock_count_instance(in), expect);
@@ -1248,6 +1251,155 @@ static void test_compact(void) {
   stop();
   mock_types_clear();
   free(std);
+}
+
+/* ---- containers read in groups (ContainersPerCallback) ---- */
+
+static const char *const v1_controllers[] = {"cpu", "cpuacct", "memory", "blkio", "pids"};
+
+/* Copies container A's cgroup directories to a new id "ccKK000...", named "ccKK00000000". */
+static void clone_container(const char *tree, int k, char *id, size_t n) {
+  char prefix[8];
+  snprintf(prefix, sizeof(prefix), "cc%02u", (unsigned)k % 100u);
+  CHECK(n > 64);
+  memset(id, '0', 64);
+  memcpy(id, prefix, 4);
+  id[64] = '\0';
+  for (size_t i = 0; i < 5; i++) {
+    char cmd[4 * PATH_MAX];
+    snprintf(cmd, sizeof(cmd),
+             "cp -a '%s/sys/fs/cgroup/%s/docker/%s' '%s/sys/fs/cgroup/%s/docker/%s'", tree,
+             v1_controllers[i], ID_A, tree, v1_controllers[i], id);
+    CHECK(system(cmd) == 0);
+  }
+}
+
+static void remove_container(const char *tree, const char *id) {
+  for (size_t i = 0; i < 5; i++) {
+    char sub[PATH_MAX];
+    snprintf(sub, sizeof(sub), "sys/fs/cgroup/%s/docker/%s", v1_controllers[i], id);
+    CHECK_INT(remove_path(tree, sub), 0);
+  }
+}
+
+static size_t count_reads_named(const char *prefix) {
+  size_t n = 0;
+  for (size_t i = 0; i < mock_reads_num; i++)
+    n += mock_reads[i].active && strncmp(mock_reads[i].name, prefix, strlen(prefix)) == 0;
+  return n;
+}
+
+/* Lists per container name in the last round, for the names in names[0..n). */
+static void lists_per_name(const char names[][16], size_t n, size_t *counts) {
+  for (size_t i = 0; i < n; i++)
+    counts[i] = mock_count_instance(names[i]);
+}
+
+/* 22 containers (A, B and 20 copies of A), 20 per callback: two callbacks; the first one's
+ * lists overflow its batch of 256 mid-read. Every container gets exactly the lists it gets with
+ * a callback of its own, under its own name. */
+static void test_shards(void) {
+  enum { CLONES = 20, ALL = CLONES + 2 };
+  char tree[PATH_MAX], ids[CLONES + 1][72], names[ALL][16];
+  CHECK_INT(copy_tree("v1-docker-cgroupfs", tree, sizeof(tree)), 0);
+  for (int k = 0; k < CLONES; k++) {
+    clone_container(tree, k, ids[k], sizeof(ids[k]));
+    snprintf(names[k], sizeof(names[k]), "%.12s", ids[k]);
+  }
+  snprintf(names[CLONES], sizeof(names[0]), "b29faf21b7ef");
+  snprintf(names[CLONES + 1], sizeof(names[0]), "1d3d308a7d48");
+
+  /* Reference: a callback per container; first and later reads (some lists need two reads). */
+  size_t first[ALL], later[ALL], got[ALL];
+  setup_t s = {.tree = tree};
+  CHECK_INT(start(&s, NULL), 0);
+  mock_run_reads();
+  CHECK_INT(mock_active_reads(), ALL + 1);
+  mock_reset_records();
+  CHECK_INT(mock_run_reads(), 0);
+  lists_per_name(names, ALL, first);
+  size_t first_total = mock_dispatched_num;
+  mock_reset_records();
+  CHECK_INT(mock_run_reads(), 0);
+  lists_per_name(names, ALL, later);
+  size_t later_total = mock_dispatched_num;
+  CHECK(later[0] >= 12);
+  stop();
+
+  s.per_callback = 20;
+  CHECK_INT(start(&s, NULL), 0);
+  mock_run_reads(); /* discovery */
+  CHECK_INT(mock_notifications_num, ALL);
+  CHECK_INT(mock_active_reads(), 3); /* discover + 2 */
+  CHECK_INT(count_reads_named("container/read-"), 2);
+  CHECK(later[0] * 20 > 256); /* the batch overflows */
+  for (int round = 0; round < 2; round++) {
+    mock_reset_records();
+    CHECK_INT(mock_run_reads(), 0);
+    CHECK_INT(mock_dispatched_num, round == 0 ? first_total : later_total);
+    lists_per_name(names, ALL, got);
+    for (size_t i = 0; i < ALL; i++)
+      CHECK_INT(got[i], round == 0 ? first[i] : later[i]);
+    size_t mismatched = 0; /* name and id meta data of the same container */
+    for (size_t i = 0; i < mock_dispatched_num; i++)
+      mismatched += strncmp(mock_dispatched[i].meta_container_id,
+                            mock_dispatched[i].plugin_instance, 12) != 0;
+    CHECK_INT(mismatched, 0);
+  }
+  const mock_dispatch_t *cpu = mock_find("b29faf21b7ef", "ps_cputime", NULL);
+  CHECK(cpu != NULL && cpu->values[0].derive == 61950000);
+
+  /* Which two containers the second callback reads. */
+  const mock_read_t *second = find_read("container/read-1");
+  CHECK(second != NULL);
+  if (!second) {
+    stop();
+    return;
+  }
+  mock_reset_records();
+  user_data_t ud = second->ud;
+  CHECK_INT(second->callback(&ud), 0);
+  int members[2], n_members = 0;
+  for (int i = 0; i < ALL; i++)
+    if (mock_count_instance(names[i]) > 0 && n_members < 2)
+      members[n_members++] = i;
+  CHECK_INT(n_members, 2);
+  CHECK_INT(mock_dispatched_num, later[members[0]] + later[members[1]]);
+  if (n_members != 2) {
+    stop();
+    return;
+  }
+
+  /* A member of the first callback goes: the others are still read. */
+  int gone = members[0] == 0 || members[1] == 0 ? (members[0] == 1 || members[1] == 1 ? 2 : 1) : 0;
+  remove_container(tree, ids[gone]);
+  mock_reset_records();
+  CHECK_INT(mock_run_reads(), 0);
+  CHECK_INT(count_notifications(names[gone], "container disappeared:"), 1);
+  CHECK_INT(mock_dispatched_num, later_total - later[gone]);
+  CHECK_INT(mock_count_instance(names[gone]), 0);
+  CHECK_INT(mock_active_reads(), 3);
+
+  /* The second callback loses both members and goes. */
+  for (int k = 0; k < 2; k++)
+    remove_container(tree, members[k] < CLONES    ? ids[members[k]]
+                           : members[k] == CLONES ? ID_A
+                                                  : ID_B);
+  mock_reset_records();
+  CHECK_INT(mock_run_reads(), 0);
+  CHECK_INT(mock_count_instance(names[members[0]]), 0);
+  CHECK_INT(mock_count_instance(names[members[1]]), 0);
+  CHECK_INT(mock_active_reads(), 2);
+  CHECK(find_read("container/read-0") != NULL);
+
+  /* A newcomer takes the free place in the first one, and is read in the round that found it
+   * (discovery runs first). */
+  clone_container(tree, CLONES, ids[CLONES], sizeof(ids[CLONES]));
+  mock_reset_records();
+  CHECK_INT(mock_run_reads(), 0);
+  CHECK_INT(mock_count_instance("cc2000000000"), first[0]);
+  CHECK_INT(mock_active_reads(), 2);
+  stop();
 }
 
 int main(void) {
@@ -1273,6 +1425,7 @@ int main(void) {
   test_malformed();
   test_meta_data();
   test_compact();
+  test_shards();
   char cmd[PATH_MAX + 16];
   snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp_base);
   CHECK(system(cmd) == 0);
