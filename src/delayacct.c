@@ -39,8 +39,15 @@ struct delay_state {
   uint64_t prev_ms; /* time of the previous read (0: none yet) */
   uint32_t gen;
   bool prev_delay_on;
+  /* The CPUs the processes may run on: asked again every DELAY_AFFINITY_READS reads (one system
+   * call per process otherwise). Touched by the container's reads only. */
+  cpu_set_t cpus;
+  bool has_cpus;
+  unsigned cpus_age;
   struct delay_state *prev, *next;
 };
+
+#define DELAY_AFFINITY_READS 10
 
 /* One lock for the registry, every state and the counters: reads hold it only while merging
  * (the netlink and /proc work is done before), the listener only while routing one record. */
@@ -461,17 +468,26 @@ static void start_listener_once(void) {
 }
 
 int delay_sample_container(delay_state_t *st, const pid_t *tgids, size_t n, delay_totals_t *out) {
+  return delay_sample_container_known(st, tgids, n, NULL, out);
+}
+
+int delay_sample_container_known(delay_state_t *st, const pid_t *tgids, size_t n,
+                                 const procstate_starts_t *known, delay_totals_t *out) {
   delay_proc_sample_t *s = n ? calloc(n, sizeof(*s)) : NULL;
   if (n && s == NULL)
     return -ENOMEM;
   size_t got = 0;
   int fatal = 0;
+  bool ask_cpus = st->cpus_age == 0 || !st->has_cpus;
+  st->cpus_age = (st->cpus_age + 1) % DELAY_AFFINITY_READS;
   cpu_set_t cpus;
   CPU_ZERO(&cpus);
   bool has_cpus = false;
   for (size_t i = 0; i < n; i++) {
-    uint64_t start;
-    if (read_start_ms(tgids[i], &start) != 0)
+    uint64_t start, ticks;
+    if (procstate_starts_find(known, tgids[i], &ticks))
+      start = ticks * 1000u / (uint64_t)g_hz;
+    else if (read_start_ms(tgids[i], &start) != 0)
       continue; /* gone */
     int rc = taskstats_query_tgid(tgids[i], &s[got].stats);
     if (rc == -EPERM || rc == -ESHUTDOWN || rc == -ENOENT) {
@@ -484,10 +500,17 @@ int delay_sample_container(delay_state_t *st, const pid_t *tgids, size_t n, dela
     s[got].start_ms = start;
     got++;
     cpu_set_t mask;
-    if (sched_getaffinity(tgids[i], sizeof(mask), &mask) == 0) {
+    if (ask_cpus && sched_getaffinity(tgids[i], sizeof(mask), &mask) == 0) {
       CPU_OR(&cpus, &cpus, &mask);
       has_cpus = true;
     }
+  }
+  if (ask_cpus) {
+    st->cpus = cpus;
+    st->has_cpus = has_cpus;
+  } else {
+    cpus = st->cpus;
+    has_cpus = st->has_cpus && got > 0;
   }
   if (fatal) {
     free(s);

@@ -40,6 +40,7 @@
 #include <sys/types.h>
 
 #include "hoststat.h"
+#include "procstate.h"
 #include "taskstats.h"
 
 #define DELAY_START_TOLERANCE_MS 1000
@@ -86,6 +87,11 @@ void delay_state_destroy(delay_state_t *st); /* NULL is fine */
  * into st and fills *out. Processes that vanish meanwhile are skipped. Returns 0, or -EPERM (no
  * CAP_NET_ADMIN: turn delay collection off), -ESHUTDOWN/-ENOENT (no taskstats). */
 int delay_sample_container(delay_state_t *st, const pid_t *tgids, size_t n, delay_totals_t *out);
+
+/* The same, taking a process's start time from known (the task-state count's reading of its
+ * leader thread, same clock ticks) instead of reading /proc/PID/stat again. known may be NULL. */
+int delay_sample_container_known(delay_state_t *st, const pid_t *tgids, size_t n,
+                                 const procstate_starts_t *known, delay_totals_t *out);
 
 /* Appends the TGIDs in cgroup.procs of the cgroup open as dirfd and of all its descendants to
  * *tgids (grown with realloc; *n entries used, *cap allocated), sorted and unique. Returns 0 or

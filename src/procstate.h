@@ -8,6 +8,30 @@
 
 #include "taskcount.h"
 
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Start times (field 22 of stat, clock ticks since boot) of the threads a count read, for the
+ * delay accounting, which keys a process by PID and start time: the thread group leader's
+ * (TID == TGID) is its process's. Sorted by TID after procstate_starts_sort(). */
+typedef struct {
+  pid_t tid;
+  uint64_t start_ticks;
+} procstate_start_t;
+typedef struct {
+  procstate_start_t *v;
+  size_t n, cap;
+} procstate_starts_t;
+
+void procstate_starts_sort(procstate_starts_t *s);
+/* The start time of tid, or false when the count did not read it. */
+bool procstate_starts_find(const procstate_starts_t *s, pid_t tid, uint64_t *start_ticks);
+void procstate_starts_free(procstate_starts_t *s);
+
+/* Field 22 (starttime) of a stat line; len bytes, no NUL needed. Returns 0 or -EINVAL. */
+int procstate_parse_starttime(const char *line, size_t len, uint64_t *ticks);
+
 /* Extracts the state character from the text of /proc/TID/stat: the first token after the LAST
  * ')' (comm may hold spaces and parentheses). len bytes of line are read; no NUL needed.
  * Returns 0 or -EINVAL (no ')' or nothing after it). */
@@ -22,6 +46,11 @@ int procstate_classify(char st, task_counts_t *c);
  * file, reading proc_dirfd/TID/stat for each. TIDs that exit meanwhile (ENOENT, ESRCH) are
  * skipped. Returns 0, or -errno (-ENOENT when the cgroup itself is gone). */
 int procstate_count(int cgroup_dirfd, int proc_dirfd, task_counts_t *out);
+
+/* The same, also appending each thread's start time to *starts (when not NULL; appending stops
+ * quietly on ENOMEM). */
+int procstate_count_starts(int cgroup_dirfd, int proc_dirfd, task_counts_t *out,
+                           procstate_starts_t *starts);
 
 /* Adds the states of the calling process's own threads (proc_dirfd/self/task/TID/stat).
  * Returns 0 or -errno. */

@@ -36,6 +36,7 @@ int task_method_should_fall_back(int err) {
 typedef struct {
   int proc_dirfd;
   task_method_t *method;
+  procstate_starts_t *starts;
 } walk_t;
 
 /* A vanished cgroup: its directory or files disappeared, or kernfs says the node is dead. */
@@ -61,7 +62,7 @@ static int count_own(walk_t *w, int dirfd, task_counts_t *sum) {
     m->kind = TASK_METHOD_PROCSTATE;
     m->fallback_reason = rc;
   }
-  return procstate_count(dirfd, w->proc_dirfd, sum);
+  return procstate_count_starts(dirfd, w->proc_dirfd, sum, w->starts);
 }
 
 static int walk(walk_t *w, int dirfd, int depth, task_counts_t *sum) {
@@ -111,6 +112,13 @@ static int walk(walk_t *w, int dirfd, int depth, task_counts_t *sum) {
 
 int task_sample_subtree_at(int cgroup_dirfd, int proc_dirfd, task_method_t *method,
                            task_counts_t *out) {
+  return task_sample_subtree_starts(cgroup_dirfd, proc_dirfd, method, out, NULL);
+}
+
+int task_sample_subtree_starts(int cgroup_dirfd, int proc_dirfd, task_method_t *method,
+                               task_counts_t *out, procstate_starts_t *starts) {
+  if (starts)
+    starts->n = 0;
   if (cgroup_dirfd < 0 || proc_dirfd < 0 || method == NULL || out == NULL)
     return -EINVAL;
   if (method->kind != TASK_METHOD_PROCSTATE && genl_family_id() < 0) {
@@ -122,11 +130,13 @@ int task_sample_subtree_at(int cgroup_dirfd, int proc_dirfd, task_method_t *meth
       method->fallback_reason = rc;
     }
   }
-  walk_t w = {.method = method, .proc_dirfd = proc_dirfd};
+  walk_t w = {.method = method, .proc_dirfd = proc_dirfd, .starts = starts};
   task_counts_t sum = {0};
   int rc = walk(&w, cgroup_dirfd, 0, &sum);
   if (rc == 0)
     *out = sum;
+  if (starts)
+    procstate_starts_sort(starts);
   return rc;
 }
 

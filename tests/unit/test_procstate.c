@@ -3,7 +3,9 @@
  * a cgroup.threads longer than one read buffer) under a temporary directory. */
 #define _GNU_SOURCE
 #include "procstate.h"
+#include "delayacct.h"
 #include "genl.h"
+#include "util.h"
 #include "tasksample.h"
 #include "testutil.h"
 
@@ -287,8 +289,66 @@ static void test_self(void) {
   CHECK_INT(procstate_count_self(-1, &c), -EBADF);
 }
 
+/* Field 22 of real stat lines (comm with spaces and parentheses included), against the delay
+ * accounting's own parser; and the start times a count collects on the real /proc. */
+static void test_starts(void) {
+  static const char *const fixtures[] = {"below-bash-process-6", "procfs-parens-spaces-7",
+                                         "node-exporter-systemd-11", "kepler-43251-14"};
+  for (size_t i = 0; i < sizeof(fixtures) / sizeof(fixtures[0]); i++) {
+    char path[4096], buf[4096];
+    snprintf(path, sizeof(path), "%s/proc-pid-stat/%s/stat", shared_fixture_dir(), fixtures[i]);
+    FILE *f = fopen(path, "r");
+    CHECK(f != NULL);
+    if (!f)
+      continue;
+    size_t n = fread(buf, 1, sizeof(buf), f);
+    fclose(f);
+    uint64_t a = 0, b = 1;
+    CHECK_INT(procstate_parse_starttime(buf, n, &a), 0);
+    CHECK_INT(delay_parse_starttime(buf, n, &b), 0);
+    CHECK(a == b);
+    CHECK_INT(procstate_parse_starttime(buf, 40, &a), -EINVAL); /* cut before field 22 */
+  }
+
+  /* A fake cgroup listing this process's leader thread, counted against the real /proc. */
+  char dir[] = "/tmp/test_procstate_starts.XXXXXX";
+  CHECK(mkdtemp(dir) != NULL);
+  char line[32];
+  snprintf(line, sizeof(line), "%d\n", (int)getpid());
+  write_file(dir, "cgroup.threads", line);
+  int cg = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int proc = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  CHECK(cg >= 0 && proc >= 0);
+  procstate_starts_t starts = {0};
+  task_counts_t c = {0};
+  task_method_t m = {.kind = TASK_METHOD_PROCSTATE};
+  CHECK_INT(task_sample_subtree_starts(cg, proc, &m, &c, &starts), 0);
+  CHECK_INT(c.running, 1);
+  CHECK_INT(starts.n, 1);
+  char self[1024];
+  ssize_t len = read_file_at(AT_FDCWD, "/proc/self/stat", self, sizeof(self));
+  uint64_t want = 0, got = 0;
+  CHECK(len > 0 && delay_parse_starttime(self, (size_t)len, &want) == 0);
+  CHECK(procstate_starts_find(&starts, getpid(), &got));
+  CHECK(got == want && want > 0);
+  CHECK(!procstate_starts_find(&starts, getpid() + 1, &got));
+  CHECK(!procstate_starts_find(NULL, getpid(), &got));
+  /* A second sample empties the list first. */
+  CHECK_INT(task_sample_subtree_starts(cg, proc, &m, &c, &starts), 0);
+  CHECK_INT(starts.n, 1);
+  procstate_starts_free(&starts);
+  CHECK(starts.v == NULL && starts.n == 0);
+  close(cg);
+  close(proc);
+  char p[4096];
+  snprintf(p, sizeof(p), "%s/cgroup.threads", dir);
+  unlink(p);
+  rmdir(dir);
+}
+
 int main(void) {
   test_self();
+  test_starts();
   test_fixtures();
   test_parse_edge();
   test_classify();
