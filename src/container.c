@@ -183,6 +183,7 @@ typedef struct container_s {
   cg_files_t *files;
   pid_t *tgids;
   size_t tgids_cap;
+  procstate_starts_t starts; /* thread start times the load sample read, for the delays */
   char complained[MAX_COMPLAINTS][64];
   int n_complained;
   struct container_s *next;
@@ -216,6 +217,7 @@ static void container_free(void *arg) {
   meta_data_destroy(c->meta);
   delay_state_destroy(c->delay);
   free(c->tgids);
+  procstate_starts_free(&c->starts);
   if (c->dirs_open)
     dirs_close(c);
   cg_files_destroy(c->files);
@@ -472,8 +474,11 @@ static void log_task_method_once(int hierarchy, const task_method_t *method) {
 
 static void read_load(container_t *c, int dirfd, int hierarchy) {
   task_counts_t counts;
+  /* The start times go to the delay accounting, read next (not for the host: no delays). */
+  procstate_starts_t *starts = c->is_host ? NULL : &c->starts;
+  c->starts.n = 0;
   int err = proc_root_fd >= 0
-                ? task_sample_subtree_at(dirfd, proc_root_fd, &c->task_method, &counts)
+                ? task_sample_subtree_starts(dirfd, proc_root_fd, &c->task_method, &counts, starts)
                 : task_sample_subtree(dirfd, conf_proc_root, &c->task_method, &counts);
   if (err != 0) {
     if (err != -ENOENT)
@@ -577,16 +582,18 @@ static void network_off(const char *why) {
 static bool still_in_host_netns(container_t *c) {
   if (c->host_netns_pid <= 0)
     return false;
+  /* Checked every HOST_NETNS_RECHECK reads: a container's processes do not change namespace
+   * (runtimes create it before the first process starts), and a PID in the host's namespace
+   * stays there until it exits. The check: the namespace, and the PID's membership (reuse). */
+  if (++c->host_netns_reads % HOST_NETNS_RECHECK != 0)
+    return true;
   char path[PATH_MAX];
   struct stat st;
   netns_id_t host = netns_host_id();
-  /* The membership (a reused PID) is checked every HOST_NETNS_RECHECK reads: a process that
-   * stays in the host's namespace stays in its cgroup, and a stat is a third of the cost. */
   if (snprintf(path, sizeof(path), "%s/%d/ns/net", conf_proc_root, (int)c->host_netns_pid) <
           (int)sizeof(path) &&
       stat(path, &st) == 0 && (uint64_t)st.st_dev == host.dev && (uint64_t)st.st_ino == host.ino &&
-      (++c->host_netns_reads % HOST_NETNS_RECHECK != 0 ||
-       proc_pid_in_cgroup(conf_proc_root, c->host_netns_pid, c->relpath)))
+      proc_pid_in_cgroup(conf_proc_root, c->host_netns_pid, c->relpath))
     return true;
   c->host_netns_pid = 0;
   return false;
@@ -839,7 +846,7 @@ static size_t read_delay(container_t *c, int procs_dir, const cg_metrics_t *m) {
     if (rc == 0)
       listed = n;
     if (rc == 0 || rc == -ENOENT)
-      rc = delay_sample_container(c->delay, c->tgids, n, &t);
+      rc = delay_sample_container_known(c->delay, c->tgids, n, &c->starts, &t);
     if (rc == 0) {
       have = true;
     } else if (rc == -EPERM) {
@@ -977,13 +984,15 @@ static void container_read_locked(container_t *c) {
   dispatch_metrics(c, &m);
   remember_totals(c, &m);
 
+  /* Load first: the delays take their processes' start times from its /proc reads. */
+  c->starts.n = 0;
+  if (conf_collect_load && tasks >= 0)
+    read_load(c, tasks, layout.kind == CG_LAYOUT_V2);
   size_t n_tgids = 0;
   if ((c->delay || conf_collect_diagnosis) && !c->is_host)
     n_tgids = read_delay(c, tasks, &m);
   if (atomic_load(&network_on) && !c->is_host)
     read_network(c, primary, c->tgids, n_tgids);
-  if (conf_collect_load && tasks >= 0)
-    read_load(c, tasks, layout.kind == CG_LAYOUT_V2);
   if (!c->dirs_kept || reopen)
     dirs_close(c);
 }
