@@ -22,7 +22,8 @@
 #   Environment: PLUGIN_SO (the built container.so; default: .libs/container.so in the source
 #   or build directory), COLLECTD_BIN (default /usr/sbin/collectd), BENCH_PLUGIN_OPTIONS (extra
 #   lines for the <Plugin container> block of every run, e.g. "MaxOpenFiles 0"),
-#   AB_OPTIONS (extra lines for B only, with --ab: OTHER_SO may be PLUGIN_SO itself),
+#   AB_OPTIONS (extra lines for B only, with --ab: OTHER_SO may be PLUGIN_SO itself), AB_WRITE_THREADS
+#   (collectd's WriteThreads for B only),
 #   BENCH_READ_THREADS / BENCH_WRITE_THREADS (collectd's ReadThreads / WriteThreads, default 5).
 #
 # Needs root: it creates cgroups, network namespaces and dummy interfaces, and switches
@@ -428,6 +429,16 @@ CONF
   log "$name: $(tr '\n' ' ' <"$W/res/$name" | sed "s/thread_us_per_s:/t:/g; s/switches_per_s:/sw:/g")"
 }
 
+# callbacks_for N: how many read callbacks the plugin registers for N containers (the
+# calibration dispatches from as many): ContainersPerCallback from BENCH_PLUGIN_OPTIONS, else
+# the plugin's default 64 (1 for builds without the option).
+callbacks_for() {
+  local per=64
+  grep -x "ContainersPerCallback" <<<"$PLUGIN_STRINGS" >/dev/null || per=1
+  [[ ${BENCH_PLUGIN_OPTIONS:-} =~ ContainersPerCallback[[:space:]]+([0-9]+) ]] && per=${BASH_REMATCH[1]}
+  echo $(((($1 + per - 1) / per)))
+}
+
 container_block() { # container_block [--compact] GROUP...: those groups on, the others off
   local g on compact=0
   [ "${1:-}" = --compact ] && { compact=1; shift; }
@@ -572,7 +583,8 @@ for N in "${NS[@]}"; do
       log "N=$N: round $r: A ($PLUGIN_SO)"
       run_collectd "abA$r-$N" "$N" "" "$(container_block all)"
       log "N=$N: round $r: B ($AB_SO)"
-      PLUGIN_DIR="$W/plugins-b" run_collectd "abB$r-$N" "$N" "" "$(PLUGIN_OPTIONS_RUN=${AB_OPTIONS:-} container_block all)"
+      PLUGIN_DIR="$W/plugins-b" BENCH_WRITE_THREADS=${AB_WRITE_THREADS:-${BENCH_WRITE_THREADS:-5}} \
+        run_collectd "abB$r-$N" "$N" "" "$(PLUGIN_OPTIONS_RUN=${AB_OPTIONS:-} container_block all)"
     done
     continue
   fi
@@ -584,15 +596,16 @@ for N in "${NS[@]}"; do
       "TypesDB \"$W/plugins/container-types.db\""
   fi
   L=$(get "all-$N" lists_per_s | awk '{ printf "%d", $1 + 0.5 }')
-  log "N=$N: calibration: $L value lists per interval from $N callbacks, no I/O"
+  CB=$(callbacks_for "$N")
+  log "N=$N: calibration: $L value lists per interval from $CB callbacks, no I/O"
   run_collectd "calib-$N" 0 "  Lists $L
-  Instances $N
+  Instances $CB
   MetaFirst true" ""
   if [ "$COMPACT_RUN" -eq 1 ]; then
     L=$(get "compact-$N" lists_per_s | awk '{ printf "%d", $1 + 0.5 }')
-    log "N=$N: calibration for compact mode: $L value lists per interval from $N callbacks"
+    log "N=$N: calibration for compact mode: $L value lists per interval from $CB callbacks"
     run_collectd "ccalib-$N" 0 "  Lists $L
-  Instances $N
+  Instances $CB
   MetaFirst true" ""
   fi
   log "N=$N: collectd's cgroups plugin"
@@ -609,8 +622,8 @@ for N in "${NS[@]}"; do
   fi
 done
 T_RUN=$((SECONDS - T_BEGIN))
-AB_OPTIONS=${AB_OPTIONS:-}
-declare -p AB_SO AB_OPTIONS ROUNDS NS GROUPS_AT ALL_GROUPS T_RUN MEASURE WARMUP NMAX NO_NETDATA COMPACT_RUN COMPACT_SKIP >"$W/res/meta"
+AB_OPTIONS=${AB_OPTIONS:-} AB_WRITE_THREADS=${AB_WRITE_THREADS:-}
+declare -p AB_SO AB_OPTIONS AB_WRITE_THREADS ROUNDS NS GROUPS_AT ALL_GROUPS T_RUN MEASURE WARMUP NMAX NO_NETDATA COMPACT_RUN COMPACT_SKIP >"$W/res/meta"
 fi
 
 # ---- the tables ----
@@ -676,7 +689,7 @@ report() {
   if [ "$COMPACT_RUN" -eq 1 ]; then
     echo
     echo "compact mode: the same, plus Compact true (one value list per metric group); dispatch from ccalib-N:"
-    echo "the compact run's number of lists from N callbacks (the calibration's 1-2-value types, so the"
+    echo "the compact run's number of lists from the same number of callbacks (the calibration's 1-2-value types, so the"
     echo "per-value part of dispatching the compact run's wider lists is not in it)"
     # shellcheck disable=SC2059
     printf "$hdr" "${cols[@]}"
@@ -752,7 +765,7 @@ ab_report() {
   echo "collectd-container A/B, $(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -r), $(nproc) CPUs; every group on,"
   echo "Interval 1, window ${MEASURE} s after ${WARMUP} s warm-up, runs alternating A, B; run time ${T_RUN} s"
   echo "A: ${PLUGIN_SO:-?}"
-  echo "B: $AB_SO${AB_OPTIONS:+, with: $AB_OPTIONS}"
+  echo "B: $AB_SO${AB_OPTIONS:+, with: $AB_OPTIONS}${AB_WRITE_THREADS:+, WriteThreads $AB_WRITE_THREADS}"
   printf '%6s %6s %9s %9s %7s %9s %9s %9s %9s %9s %9s\n' N round "A µs" "B µs" "B/A" "A lists" "B lists" "A sys" "B sys" "A sw" "B sw"
   local N r base
   base=$(get base cpu_us_per_s)
