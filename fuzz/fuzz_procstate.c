@@ -1,7 +1,7 @@
-/* libFuzzer target: the /proc/TID/stat state parser (procstate_parse_stat) on the raw input, and
- * procstate_count() end to end on real files in a temporary directory: the input's first chunk
- * (up to a NUL byte) is the cgroup's cgroup.threads (or tasks) file, the second the stat file of
- * every task in the fake /proc (TIDs 1-4 with task/TID/stat, 5-8 with only TID/stat). */
+/* libFuzzer target: the /proc/TID/stat state and start-time parsers on the raw input, and
+ * procstate_count_starts() end to end on real files in a temporary directory: the input's first
+ * chunk (up to a NUL byte) is the cgroup's cgroup.threads (or tasks) file, the second the stat file
+ * of every task in the fake /proc (TIDs 1-4 with task/TID/stat, 5-8 with only TID/stat). */
 #define _GNU_SOURCE
 #include "procstate.h"
 
@@ -70,6 +70,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     abort();
   task_counts_t c = {0};
   procstate_classify(st, &c);
+  uint64_t ticks = 0;
+  if (procstate_parse_starttime((const char *)data, size, &ticks) == 0 &&
+      memchr(data, ')', size) == NULL)
+    abort();
 
   const uint8_t *nul = memchr(data, 0, size);
   size_t tl = nul ? (size_t)(nul - data) : size;
@@ -85,12 +89,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     write_file(proc_fd, path, stat, sl);
   }
   task_counts_t out = {0};
-  int rc = procstate_count(cg_fd, proc_fd, &out);
+  procstate_starts_t starts = {0};
+  int rc = procstate_count_starts(cg_fd, proc_fd, &out, &starts);
   if (rc > 0)
     abort();
-  /* At most one count per listed TID, and only TIDs 1-8 exist. */
+  /* At most one count per listed TID, and only TIDs 1-8 exist; at most one start time per listed
+   * TID (counted or not: I and Z tasks have one too), every one findable after sorting. */
   uint64_t total = out.running + out.sleeping + out.uninterruptible + out.stopped + out.iowait;
   if (rc == 0 && total > tl)
     abort();
+  if (starts.n > tl / 2 + 1)
+    abort();
+  procstate_starts_sort(&starts);
+  for (size_t i = 0; i < starts.n; i++) {
+    uint64_t t;
+    if (starts.v[i].tid < 1 || starts.v[i].tid > 8 ||
+        !procstate_starts_find(&starts, starts.v[i].tid, &t))
+      abort();
+  }
+  procstate_starts_free(&starts);
   return 0;
 }

@@ -367,36 +367,7 @@ void delay_get_stats(delay_stats_t *out) {
 /* ---- I/O ---- */
 
 int delay_parse_starttime(const char *text, size_t len, uint64_t *ticks) {
-  const char *rp = NULL;
-  for (size_t i = len; i > 0; i--)
-    if (text[i - 1] == ')') {
-      rp = text + i - 1;
-      break;
-    }
-  if (rp == NULL)
-    return -EINVAL;
-  const char *p = rp + 1, *end = text + len;
-  /* after ')': field 3 (state) ... field 22 (starttime) is the 20th token */
-  for (int field = 3; p < end; field++) {
-    while (p < end && *p == ' ')
-      p++;
-    const char *tok = p;
-    while (p < end && *p != ' ' && *p != '\n')
-      p++;
-    if (p == tok)
-      return -EINVAL;
-    if (field == 22) {
-      uint64_t v = 0;
-      for (const char *q = tok; q < p; q++) {
-        if (*q < '0' || *q > '9' || v > (UINT64_MAX - 9) / 10)
-          return -EINVAL;
-        v = v * 10 + (uint64_t)(*q - '0');
-      }
-      *ticks = v;
-      return 0;
-    }
-  }
-  return -EINVAL;
+  return procstate_parse_starttime(text, len, ticks);
 }
 
 static int read_start_ms(pid_t pid, uint64_t *ms) {
