@@ -1,5 +1,5 @@
 /* libFuzzer target: the /proc/TID/stat state and start-time parsers on the raw input, and
- * procstate_count_starts() end to end on real files in a temporary directory: the input's first
+ * procstate_count() end to end on real files in a temporary directory: the input's first
  * chunk (up to a NUL byte) is the cgroup's cgroup.threads (or tasks) file, the second the stat file
  * of every task in the fake /proc (TIDs 1-4 with task/TID/stat, 5-8 with only TID/stat). */
 #define _GNU_SOURCE
@@ -90,7 +90,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   task_counts_t out = {0};
   procstate_starts_t starts = {0};
-  int rc = procstate_count_starts(cg_fd, proc_fd, &out, &starts);
+  int rc = procstate_count(cg_fd, proc_fd, &out, &starts);
   if (rc > 0)
     abort();
   /* At most one count per listed TID, and only TIDs 1-8 exist; at most one start time per listed

@@ -254,58 +254,49 @@ static void report_file_error(void *ctx, const char *file, int err, const char *
           c->name, c->relpath, file, what, err ? strerror(err < 0 ? -err : err) : "bad format");
 }
 
+static void dispatch_list(batch_list_t *l) {
+  value_list_t vl = VALUE_LIST_INIT;
+  vl.values = l->values;
+  vl.values_len = l->n_values;
+  vl.meta = l->meta ? l->c->meta : NULL;
+  vl.time = l->time;
+  sstrncpy(vl.plugin, PLUGIN_NAME, sizeof(vl.plugin));
+  sstrncpy(vl.plugin_instance, l->c->name, sizeof(vl.plugin_instance));
+  memcpy(vl.type, l->type, sizeof(vl.type));
+  memcpy(vl.type_instance, l->type_instance, sizeof(vl.type_instance));
+  plugin_dispatch_values(&vl);
+}
+
 /* The lists' containers stay valid meanwhile: the read callback holds its shard's lock. */
 static void batch_flush(batch_t *b) {
-  value_list_t vl = VALUE_LIST_INIT;
-  sstrncpy(vl.plugin, PLUGIN_NAME, sizeof(vl.plugin));
-  const container_t *named = NULL;
-  for (size_t i = 0; i < b->n; i++) {
-    batch_list_t *l = &b->lists[i];
-    if (l->c != named) {
-      named = l->c;
-      sstrncpy(vl.plugin_instance, named->name, sizeof(vl.plugin_instance));
-    }
-    vl.time = l->time;
-    vl.values = l->values;
-    vl.values_len = l->n_values;
-    vl.meta = l->meta ? named->meta : NULL;
-    memcpy(vl.type, l->type, sizeof(vl.type));
-    memcpy(vl.type_instance, l->type_instance, sizeof(vl.type_instance));
-    plugin_dispatch_values(&vl);
-  }
+  for (size_t i = 0; i < b->n; i++)
+    dispatch_list(&b->lists[i]);
   b->n = 0;
 }
 
+/* Queued in the read's batch; outside one (the exit watcher's final read), at once. Every list
+ * has at most BATCH_VALUES values (the compact types' widest). */
 static void dispatch(container_t *c, const char *type, const char *type_instance, value_t *values,
                      size_t n) {
-  bool meta = c->meta_due;
-  if (meta)
-    c->meta_due = conf_meta == META_ALL;
-  batch_t *b = c->batch;
-  if (b != NULL && n <= BATCH_VALUES) {
-    if (b->n == b->cap)
-      batch_flush(b);
-    batch_list_t *l = &b->lists[b->n++];
-    l->c = c;
-    l->time = c->sample_time;
-    sstrncpy(l->type, type, sizeof(l->type));
-    sstrncpy(l->type_instance, type_instance ? type_instance : "", sizeof(l->type_instance));
-    memcpy(l->values, values, n * sizeof(*values));
-    l->n_values = n;
-    l->meta = meta;
+  if (n > BATCH_VALUES) { /* a list type this file defines: a bug, not an input */
+    ERROR(PLUGIN_NAME " plugin: %s: %zu values, more than %d.", type, n, BATCH_VALUES);
     return;
   }
-  value_list_t vl = VALUE_LIST_INIT;
-  vl.values = values;
-  vl.values_len = n;
-  vl.meta = meta ? c->meta : NULL;
-  vl.time = c->sample_time;
-  sstrncpy(vl.plugin, PLUGIN_NAME, sizeof(vl.plugin));
-  sstrncpy(vl.plugin_instance, c->name, sizeof(vl.plugin_instance));
-  sstrncpy(vl.type, type, sizeof(vl.type));
-  if (type_instance)
-    sstrncpy(vl.type_instance, type_instance, sizeof(vl.type_instance));
-  plugin_dispatch_values(&vl);
+  batch_t *b = c->batch;
+  if (b != NULL && b->n == b->cap)
+    batch_flush(b);
+  batch_list_t now, *l = b != NULL ? &b->lists[b->n++] : &now;
+  l->c = c;
+  l->time = c->sample_time;
+  sstrncpy(l->type, type, sizeof(l->type));
+  sstrncpy(l->type_instance, type_instance ? type_instance : "", sizeof(l->type_instance));
+  memcpy(l->values, values, n * sizeof(*values));
+  l->n_values = n;
+  l->meta = c->meta_due;
+  if (c->meta_due)
+    c->meta_due = conf_meta == META_ALL;
+  if (b == NULL)
+    dispatch_list(l);
 }
 
 static void dispatch_derive(container_t *c, const char *type, const char *ti, uint64_t v) {
@@ -476,9 +467,8 @@ static void read_load(container_t *c, int dirfd, int hierarchy) {
   task_counts_t counts;
   /* The start times go to the delay accounting, read next (not for the host: no delays). */
   procstate_starts_t *starts = c->is_host ? NULL : &c->starts;
-  c->starts.n = 0;
   int err = proc_root_fd >= 0
-                ? task_sample_subtree_starts(dirfd, proc_root_fd, &c->task_method, &counts, starts)
+                ? task_sample_subtree_at(dirfd, proc_root_fd, &c->task_method, &counts, starts)
                 : task_sample_subtree(dirfd, conf_proc_root, &c->task_method, &counts);
   if (err != 0) {
     if (err != -ENOENT)
@@ -846,7 +836,7 @@ static size_t read_delay(container_t *c, int procs_dir, const cg_metrics_t *m) {
     if (rc == 0)
       listed = n;
     if (rc == 0 || rc == -ENOENT)
-      rc = delay_sample_container_known(c->delay, c->tgids, n, &c->starts, &t);
+      rc = delay_sample_container(c->delay, c->tgids, n, &c->starts, &t);
     if (rc == 0) {
       have = true;
     } else if (rc == -EPERM) {

@@ -438,12 +438,8 @@ static void start_listener_once(void) {
   pthread_mutex_unlock(&g_listener_lock);
 }
 
-int delay_sample_container(delay_state_t *st, const pid_t *tgids, size_t n, delay_totals_t *out) {
-  return delay_sample_container_known(st, tgids, n, NULL, out);
-}
-
-int delay_sample_container_known(delay_state_t *st, const pid_t *tgids, size_t n,
-                                 const procstate_starts_t *known, delay_totals_t *out) {
+int delay_sample_container(delay_state_t *st, const pid_t *tgids, size_t n,
+                           const procstate_starts_t *known, delay_totals_t *out) {
   delay_proc_sample_t *s = n ? calloc(n, sizeof(*s)) : NULL;
   if (n && s == NULL)
     return -ENOMEM;

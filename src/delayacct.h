@@ -86,12 +86,10 @@ void delay_state_destroy(delay_state_t *st); /* NULL is fine */
  * container's processes, e.g. from delay_collect_tgids) and the start time of each, merges them
  * into st and fills *out. Processes that vanish meanwhile are skipped. Returns 0, or -EPERM (no
  * CAP_NET_ADMIN: turn delay collection off), -ESHUTDOWN/-ENOENT (no taskstats). */
-int delay_sample_container(delay_state_t *st, const pid_t *tgids, size_t n, delay_totals_t *out);
-
-/* The same, taking a process's start time from known (the task-state count's reading of its
- * leader thread, same clock ticks) instead of reading /proc/PID/stat again. known may be NULL. */
-int delay_sample_container_known(delay_state_t *st, const pid_t *tgids, size_t n,
-                                 const procstate_starts_t *known, delay_totals_t *out);
+/* A process's start time comes from known when it has the process's leader thread (the task-state
+ * sample's reading, same clock ticks), else from /proc/PID/stat. known may be NULL. */
+int delay_sample_container(delay_state_t *st, const pid_t *tgids, size_t n,
+                           const procstate_starts_t *known, delay_totals_t *out);
 
 /* Appends the TGIDs in cgroup.procs of the cgroup open as dirfd and of all its descendants to
  * *tgids (grown with realloc; *n entries used, *cap allocated), sorted and unique. Returns 0 or

@@ -171,12 +171,8 @@ static int handle_tid(int proc_dirfd, const char *tid, size_t len, task_counts_t
   return 0;
 }
 
-int procstate_count(int cgroup_dirfd, int proc_dirfd, task_counts_t *out) {
-  return procstate_count_starts(cgroup_dirfd, proc_dirfd, out, NULL);
-}
-
-int procstate_count_starts(int cgroup_dirfd, int proc_dirfd, task_counts_t *out,
-                           procstate_starts_t *starts) {
+int procstate_count(int cgroup_dirfd, int proc_dirfd, task_counts_t *out,
+                    procstate_starts_t *starts) {
   int fd = openat(cgroup_dirfd, "cgroup.threads", O_RDONLY | O_CLOEXEC);
   if (fd < 0 && errno == ENOENT) /* cgroup v1 */
     fd = openat(cgroup_dirfd, "tasks", O_RDONLY | O_CLOEXEC);

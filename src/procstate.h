@@ -44,13 +44,10 @@ int procstate_classify(char st, task_counts_t *c);
 
 /* Adds the states of the threads listed in the cgroup's own cgroup.threads (v2) or tasks (v1)
  * file, reading proc_dirfd/TID/stat for each. TIDs that exit meanwhile (ENOENT, ESRCH) are
- * skipped. Returns 0, or -errno (-ENOENT when the cgroup itself is gone). */
-int procstate_count(int cgroup_dirfd, int proc_dirfd, task_counts_t *out);
-
-/* The same, also appending each thread's start time to *starts (when not NULL; appending stops
- * quietly on ENOMEM). */
-int procstate_count_starts(int cgroup_dirfd, int proc_dirfd, task_counts_t *out,
-                           procstate_starts_t *starts);
+ * skipped. With starts (may be NULL), also appends each thread's start time (appending stops
+ * quietly on ENOMEM). Returns 0, or -errno (-ENOENT when the cgroup itself is gone). */
+int procstate_count(int cgroup_dirfd, int proc_dirfd, task_counts_t *out,
+                    procstate_starts_t *starts);
 
 /* Adds the states of the calling process's own threads (proc_dirfd/self/task/TID/stat).
  * Returns 0 or -errno. */

@@ -62,7 +62,7 @@ static int count_own(walk_t *w, int dirfd, task_counts_t *sum) {
     m->kind = TASK_METHOD_PROCSTATE;
     m->fallback_reason = rc;
   }
-  return procstate_count_starts(dirfd, w->proc_dirfd, sum, w->starts);
+  return procstate_count(dirfd, w->proc_dirfd, sum, w->starts);
 }
 
 static int walk(walk_t *w, int dirfd, int depth, task_counts_t *sum) {
@@ -111,12 +111,7 @@ static int walk(walk_t *w, int dirfd, int depth, task_counts_t *sum) {
 }
 
 int task_sample_subtree_at(int cgroup_dirfd, int proc_dirfd, task_method_t *method,
-                           task_counts_t *out) {
-  return task_sample_subtree_starts(cgroup_dirfd, proc_dirfd, method, out, NULL);
-}
-
-int task_sample_subtree_starts(int cgroup_dirfd, int proc_dirfd, task_method_t *method,
-                               task_counts_t *out, procstate_starts_t *starts) {
+                           task_counts_t *out, procstate_starts_t *starts) {
   if (starts)
     starts->n = 0;
   if (cgroup_dirfd < 0 || proc_dirfd < 0 || method == NULL || out == NULL)
@@ -147,7 +142,7 @@ int task_sample_subtree(int cgroup_dirfd, const char *proc_root, task_method_t *
   int proc_dirfd = open(proc_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (proc_dirfd < 0)
     return -errno;
-  int rc = task_sample_subtree_at(cgroup_dirfd, proc_dirfd, method, out);
+  int rc = task_sample_subtree_at(cgroup_dirfd, proc_dirfd, method, out, NULL);
   close(proc_dirfd);
   return rc;
 }

@@ -47,12 +47,9 @@ int task_sample_subtree(int cgroup_dirfd, const char *proc_root, task_method_t *
                         task_counts_t *out);
 
 /* The same with /proc already open as proc_dirfd (a caller sampling every second keeps it). */
+/* starts (may be NULL): emptied, then filled with the start times of the threads whose /proc
+ * stat the sample read (none when cgroupstats answered), sorted by TID. */
 int task_sample_subtree_at(int cgroup_dirfd, int proc_dirfd, task_method_t *method,
-                           task_counts_t *out);
-
-/* The same, also collecting (emptied first, sorted by TID after) the start times of the threads
- * whose /proc stat it read: none when cgroupstats answered. starts may be NULL. */
-int task_sample_subtree_starts(int cgroup_dirfd, int proc_dirfd, task_method_t *method,
-                               task_counts_t *out, procstate_starts_t *starts);
+                           task_counts_t *out, procstate_starts_t *starts);
 
 #endif

@@ -333,7 +333,7 @@ static void test_starts(void) {
   procstate_starts_t starts = {0};
   task_counts_t c = {0};
   task_method_t m = {.kind = TASK_METHOD_PROCSTATE};
-  CHECK_INT(task_sample_subtree_starts(cg, proc, &m, &c, &starts), 0);
+  CHECK_INT(task_sample_subtree_at(cg, proc, &m, &c, &starts), 0);
   CHECK_INT(c.running, 1);
   CHECK_INT(starts.n, 1);
   char self[1024];
@@ -346,7 +346,7 @@ static void test_starts(void) {
   CHECK(!procstate_starts_find(&starts, getpid() + 1, &got));
   CHECK(!procstate_starts_find(NULL, getpid(), &got));
   /* A second sample empties the list first. */
-  CHECK_INT(task_sample_subtree_starts(cg, proc, &m, &c, &starts), 0);
+  CHECK_INT(task_sample_subtree_at(cg, proc, &m, &c, &starts), 0);
   CHECK_INT(starts.n, 1);
   procstate_starts_free(&starts);
   CHECK(starts.v == NULL && starts.n == 0);
