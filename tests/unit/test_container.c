@@ -840,6 +840,8 @@ static void test_bad_config(void) {
   /* A string where a number is required. */
   expect_bad_config(__LINE__, "MaxOpenFiles", "many", false,
                     "invalid value \"many\" for \"MaxOpenFiles\"");
+  expect_bad_config(__LINE__, "ContainersPerCallback", "many", false,
+                    "invalid value \"many\" for \"ContainersPerCallback\"");
 
   /* A good config after the bad ones: the defaults came back (nothing leaked from above). */
   char tree[PATH_MAX];
