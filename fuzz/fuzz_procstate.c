@@ -90,7 +90,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   task_counts_t out = {0};
   procstate_starts_t starts = {0};
-  int rc = procstate_count(cg_fd, proc_fd, &out, &starts);
+  int rc = procstate_count(cg_fd, proc_fd, &out, &starts, NULL);
   if (rc > 0)
     abort();
   /* At most one count per listed TID, and only TIDs 1-8 exist; at most one start time per listed

@@ -183,7 +183,8 @@ typedef struct container_s {
   cg_files_t *files;
   pid_t *tgids;
   size_t tgids_cap;
-  procstate_starts_t starts; /* thread start times the load sample read, for the delays */
+  procstate_starts_t starts;       /* thread start times the load sample read, for the delays */
+  procstate_fds_t thread_stat_fds; /* kept /proc stat fds of the load sample's threads */
   char complained[MAX_COMPLAINTS][64];
   int n_complained;
   struct container_s *next;
@@ -218,6 +219,7 @@ static void container_free(void *arg) {
   delay_state_destroy(c->delay);
   free(c->tgids);
   procstate_starts_free(&c->starts);
+  procstate_fds_close(&c->thread_stat_fds);
   if (c->dirs_open)
     dirs_close(c);
   cg_files_destroy(c->files);
@@ -468,7 +470,8 @@ static void read_load(container_t *c, int dirfd, int hierarchy) {
   /* The start times go to the delay accounting, read next (not for the host: no delays). */
   procstate_starts_t *starts = c->is_host ? NULL : &c->starts;
   int err = proc_root_fd >= 0
-                ? task_sample_subtree_at(dirfd, proc_root_fd, &c->task_method, &counts, starts)
+                ? task_sample_subtree_at(dirfd, proc_root_fd, &c->task_method, &counts, starts,
+                                         &c->thread_stat_fds)
                 : task_sample_subtree(dirfd, conf_proc_root, &c->task_method, &counts);
   if (err != 0) {
     if (err != -ENOENT)

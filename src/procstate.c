@@ -2,6 +2,7 @@
 #define _GNU_SOURCE /* memrchr */
 #include "procstate.h"
 
+#include "cgfiles.h"
 #include "util.h"
 
 #include <dirent.h>
@@ -116,30 +117,120 @@ int procstate_classify(char st, task_counts_t *c) {
   }
 }
 
+static int compare_kept(const void *a, const void *b) {
+  pid_t x = ((const procstate_kept_t *)a)->tid, y = ((const procstate_kept_t *)b)->tid;
+  return (x > y) - (x < y);
+}
+
+static void kept_drop_fd(procstate_kept_t *e) {
+  if (e->fd >= 0) {
+    close(e->fd);
+    cg_files_unreserve(1);
+  }
+  e->fd = -1;
+}
+
+void procstate_fds_begin(procstate_fds_t *k) {
+  for (size_t i = 0; i < k->n; i++)
+    k->v[i].seen = false;
+  k->sorted = k->n;
+}
+
+void procstate_fds_end(procstate_fds_t *k) {
+  size_t w = 0;
+  for (size_t i = 0; i < k->n; i++) {
+    if (!k->v[i].seen)
+      kept_drop_fd(&k->v[i]);
+    if (k->v[i].fd >= 0)
+      k->v[w++] = k->v[i];
+  }
+  bool grew = w > 0 && k->sorted < k->n;
+  k->n = k->sorted = w;
+  if (grew)
+    qsort(k->v, k->n, sizeof(*k->v), compare_kept);
+}
+
+void procstate_fds_close(procstate_fds_t *k) {
+  for (size_t i = 0; i < k->n; i++)
+    kept_drop_fd(&k->v[i]);
+  free(k->v);
+  *k = (procstate_fds_t){0};
+}
+
+/* The kept entry of tid from earlier counts, or NULL. */
+static procstate_kept_t *kept_find(procstate_fds_t *k, pid_t tid) {
+  procstate_kept_t key = {.tid = tid};
+  return k->sorted ? bsearch(&key, k->v, k->sorted, sizeof(*k->v), compare_kept) : NULL;
+}
+
+/* Keeps fd for tid if the budget and memory allow; otherwise closes it. */
+static void kept_add(procstate_fds_t *k, pid_t tid, int fd) {
+  if (!cg_files_reserve(1)) {
+    close(fd);
+    return;
+  }
+  if (k->n == k->cap) {
+    size_t cap = k->cap ? 2 * k->cap : 4;
+    procstate_kept_t *v = realloc(k->v, cap * sizeof(*v));
+    if (v == NULL) {
+      close(fd);
+      cg_files_unreserve(1);
+      return;
+    }
+    k->v = v;
+    k->cap = cap;
+  }
+  cg_files_move_high(&fd);
+  k->v[k->n++] = (procstate_kept_t){.tid = tid, .fd = fd, .seen = true};
+}
+
+/* Reads the start of a stat file: the length, 0 when the task was reaped, or -errno. */
+static ssize_t read_stat(int fd, char *buf, size_t size) {
+  ssize_t n = pread(fd, buf, size, 0);
+  return n < 0 ? -errno : n;
+}
+
+static bool task_gone(ssize_t n) {
+  return n == 0 || n == -ESRCH || n == -ENOENT;
+}
+
 /* State of one TID: 0 and *st, 1 if the task is gone, or -errno. TID/task/TID/stat is the
  * per-thread file; TID/stat of a non-leader thread is the whole process's and costs O(threads)
  * in the kernel (it sums over the thread group), so a cgroup of N threads would cost O(N^2). */
-static int read_tid_state(int proc_dirfd, const char *tid, char *st, uint64_t *start,
-                          bool *has_start) {
-  char path[64], buf[1024];
-  snprintf(path, sizeof(path), "%s/task/%s/stat", tid, tid);
-  int fd = openat(proc_dirfd, path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0 && errno == ENOENT) {
-    /* Gone, or a ProcRoot tree without task/ directories: the leader's file has the state. */
-    snprintf(path, sizeof(path), "%s/stat", tid);
-    fd = openat(proc_dirfd, path, O_RDONLY | O_CLOEXEC);
-  }
-  if (fd < 0)
-    return errno == ENOENT || errno == ESRCH ? 1 : -errno;
+static int read_tid_state(int proc_dirfd, const char *tid, pid_t tid_num, char *st, uint64_t *start,
+                          bool *has_start, procstate_fds_t *kept) {
   /* The state sits right after comm (at most 64 bytes), the start time 19 numbers later: the
    * first 1024 bytes hold both. */
-  ssize_t n = read(fd, buf, sizeof(buf));
-  int err = errno;
-  close(fd);
+  char buf[1024];
+  ssize_t n = -ENOENT;
+  procstate_kept_t *e = kept ? kept_find(kept, tid_num) : NULL;
+  if (e != NULL && e->fd >= 0) {
+    e->seen = true;
+    n = read_stat(e->fd, buf, sizeof(buf));
+    if (n <= 0)
+      kept_drop_fd(e); /* exited, and the TID listed again is a new thread: open afresh */
+  }
+  if (n <= 0) {
+    char path[64];
+    snprintf(path, sizeof(path), "%s/task/%s/stat", tid, tid);
+    int fd = openat(proc_dirfd, path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT) {
+      /* Gone, or a ProcRoot tree without task/ directories: the leader's file has the state. */
+      snprintf(path, sizeof(path), "%s/stat", tid);
+      fd = openat(proc_dirfd, path, O_RDONLY | O_CLOEXEC);
+    }
+    if (fd < 0)
+      return errno == ENOENT || errno == ESRCH ? 1 : -errno;
+    n = read_stat(fd, buf, sizeof(buf));
+    if (kept != NULL && n > 0)
+      kept_add(kept, tid_num, fd);
+    else
+      close(fd);
+  }
+  if (task_gone(n))
+    return 1; /* exited, or reaped between open and read */
   if (n < 0)
-    return err == ESRCH || err == ENOENT ? 1 : -err;
-  if (n == 0)
-    return 1; /* reaped between open and read */
+    return (int)n;
   if (procstate_parse_stat(buf, (size_t)n, st) != 0)
     return -EBADMSG;
   *has_start = start && procstate_parse_starttime(buf, (size_t)n, start) == 0;
@@ -147,7 +238,7 @@ static int read_tid_state(int proc_dirfd, const char *tid, char *st, uint64_t *s
 }
 
 static int handle_tid(int proc_dirfd, const char *tid, size_t len, task_counts_t *c,
-                      procstate_starts_t *starts) {
+                      procstate_starts_t *starts, procstate_fds_t *kept) {
   char t[16];
   if (len == 0)
     return 0;
@@ -158,21 +249,22 @@ static int handle_tid(int proc_dirfd, const char *tid, size_t len, task_counts_t
       return -EBADMSG;
   memcpy(t, tid, len);
   t[len] = '\0';
+  pid_t tid_num = (pid_t)atoi(t);
   char st;
   uint64_t start = 0;
   bool has_start = false;
-  int rc = read_tid_state(proc_dirfd, t, &st, starts ? &start : NULL, &has_start);
+  int rc = read_tid_state(proc_dirfd, t, tid_num, &st, starts ? &start : NULL, &has_start, kept);
   if (rc < 0)
     return rc;
   if (rc == 0)
     procstate_classify(st, c);
   if (rc == 0 && has_start)
-    starts_add(starts, (pid_t)atoi(t), start);
+    starts_add(starts, tid_num, start);
   return 0;
 }
 
 int procstate_count(int cgroup_dirfd, int proc_dirfd, task_counts_t *out,
-                    procstate_starts_t *starts) {
+                    procstate_starts_t *starts, procstate_fds_t *kept) {
   int fd = openat(cgroup_dirfd, "cgroup.threads", O_RDONLY | O_CLOEXEC);
   if (fd < 0 && errno == ENOENT) /* cgroup v1 */
     fd = openat(cgroup_dirfd, "tasks", O_RDONLY | O_CLOEXEC);
@@ -196,7 +288,7 @@ int procstate_count(int cgroup_dirfd, int proc_dirfd, task_counts_t *out,
     size_t total = have + (size_t)n, start = 0;
     for (size_t i = 0; i < total; i++) {
       if (buf[i] == '\n') {
-        rc = handle_tid(proc_dirfd, buf + start, i - start, &c, starts);
+        rc = handle_tid(proc_dirfd, buf + start, i - start, &c, starts, kept);
         if (rc)
           break;
         start = i + 1;
@@ -205,7 +297,7 @@ int procstate_count(int cgroup_dirfd, int proc_dirfd, task_counts_t *out,
     if (rc)
       break;
     if (end) { /* a last line without '\n' */
-      rc = handle_tid(proc_dirfd, buf + start, total - start, &c, starts);
+      rc = handle_tid(proc_dirfd, buf + start, total - start, &c, starts, kept);
       break;
     }
     have = total - start;

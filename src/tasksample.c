@@ -37,6 +37,7 @@ typedef struct {
   int proc_dirfd;
   task_method_t *method;
   procstate_starts_t *starts;
+  procstate_fds_t *kept;
 } walk_t;
 
 /* A vanished cgroup: its directory or files disappeared, or kernfs says the node is dead. */
@@ -62,7 +63,7 @@ static int count_own(walk_t *w, int dirfd, task_counts_t *sum) {
     m->kind = TASK_METHOD_PROCSTATE;
     m->fallback_reason = rc;
   }
-  return procstate_count(dirfd, w->proc_dirfd, sum, w->starts);
+  return procstate_count(dirfd, w->proc_dirfd, sum, w->starts, w->kept);
 }
 
 static int walk(walk_t *w, int dirfd, int depth, task_counts_t *sum) {
@@ -111,7 +112,7 @@ static int walk(walk_t *w, int dirfd, int depth, task_counts_t *sum) {
 }
 
 int task_sample_subtree_at(int cgroup_dirfd, int proc_dirfd, task_method_t *method,
-                           task_counts_t *out, procstate_starts_t *starts) {
+                           task_counts_t *out, procstate_starts_t *starts, procstate_fds_t *kept) {
   if (starts)
     starts->n = 0;
   if (cgroup_dirfd < 0 || proc_dirfd < 0 || method == NULL || out == NULL)
@@ -125,9 +126,13 @@ int task_sample_subtree_at(int cgroup_dirfd, int proc_dirfd, task_method_t *meth
       method->fallback_reason = rc;
     }
   }
-  walk_t w = {.method = method, .proc_dirfd = proc_dirfd, .starts = starts};
+  walk_t w = {.method = method, .proc_dirfd = proc_dirfd, .starts = starts, .kept = kept};
   task_counts_t sum = {0};
+  if (kept)
+    procstate_fds_begin(kept);
   int rc = walk(&w, cgroup_dirfd, 0, &sum);
+  if (kept)
+    procstate_fds_end(kept);
   if (rc == 0)
     *out = sum;
   if (starts)
@@ -142,7 +147,7 @@ int task_sample_subtree(int cgroup_dirfd, const char *proc_root, task_method_t *
   int proc_dirfd = open(proc_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (proc_dirfd < 0)
     return -errno;
-  int rc = task_sample_subtree_at(cgroup_dirfd, proc_dirfd, method, out, NULL);
+  int rc = task_sample_subtree_at(cgroup_dirfd, proc_dirfd, method, out, NULL, NULL);
   close(proc_dirfd);
   return rc;
 }

@@ -3,6 +3,7 @@
  * a cgroup.threads longer than one read buffer) under a temporary directory. */
 #define _GNU_SOURCE
 #include "procstate.h"
+#include "cgfiles.h"
 #include "genl.h"
 #include "util.h"
 #include "tasksample.h"
@@ -11,7 +12,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static void write_file(const char *dir, const char *name, const char *text) {
@@ -333,7 +336,7 @@ static void test_starts(void) {
   procstate_starts_t starts = {0};
   task_counts_t c = {0};
   task_method_t m = {.kind = TASK_METHOD_PROCSTATE};
-  CHECK_INT(task_sample_subtree_at(cg, proc, &m, &c, &starts), 0);
+  CHECK_INT(task_sample_subtree_at(cg, proc, &m, &c, &starts, NULL), 0);
   CHECK_INT(c.running, 1);
   CHECK_INT(starts.n, 1);
   char self[1024];
@@ -346,7 +349,7 @@ static void test_starts(void) {
   CHECK(!procstate_starts_find(&starts, getpid() + 1, &got));
   CHECK(!procstate_starts_find(NULL, getpid(), &got));
   /* A second sample empties the list first. */
-  CHECK_INT(task_sample_subtree_at(cg, proc, &m, &c, &starts), 0);
+  CHECK_INT(task_sample_subtree_at(cg, proc, &m, &c, &starts, NULL), 0);
   CHECK_INT(starts.n, 1);
   procstate_starts_free(&starts);
   CHECK(starts.v == NULL && starts.n == 0);
@@ -358,9 +361,140 @@ static void test_starts(void) {
   rmdir(dir);
 }
 
+static pid_t spawn_sleeper(void) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    for (;;)
+      pause();
+  }
+  CHECK(pid > 0);
+  return pid;
+}
+
+/* Waits until pid shows state want in its stat (a fresh open, not the kept fd under test). */
+static void wait_state(pid_t pid, char want) {
+  for (int i = 0; i < 500; i++) {
+    char path[64], buf[1024], st = 0;
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    ssize_t n = read_file_at(AT_FDCWD, path, buf, sizeof(buf));
+    if (n > 0 && procstate_parse_stat(buf, (size_t)n, &st) == 0 && st == want)
+      return;
+    usleep(2000);
+  }
+  CHECK(!"state not reached");
+}
+
+static void list_threads(const char *dir, const pid_t *pids, size_t n) {
+  char text[256] = "";
+  for (size_t i = 0; i < n; i++)
+    snprintf(text + strlen(text), sizeof(text) - strlen(text), "%d\n", (int)pids[i]);
+  write_file(dir, "cgroup.threads", text);
+}
+
+static task_counts_t sample_kept(int cg, int proc, procstate_fds_t *kept) {
+  task_counts_t c = {0};
+  task_method_t m = {.kind = TASK_METHOD_PROCSTATE};
+  CHECK_INT(task_sample_subtree_at(cg, proc, &m, &c, NULL, kept), 0);
+  return c;
+}
+
+static bool kept_has(const procstate_fds_t *k, pid_t tid) {
+  for (size_t i = 0; i < k->n; i++)
+    if (k->v[i].tid == tid)
+      return true;
+  return false;
+}
+
+/* Kept stat fds on the real /proc: re-read with fresh states, dropped when their thread exits or
+ * leaves the list, never beyond the budget, all returned on close. */
+static void test_kept_fds(void) {
+  char dir[] = "/tmp/test_procstate_kept.XXXXXX";
+  CHECK(mkdtemp(dir) != NULL);
+  int cg = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int proc = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  CHECK(cg >= 0 && proc >= 0);
+  pid_t kids[3] = {spawn_sleeper(), spawn_sleeper(), spawn_sleeper()};
+  for (int i = 0; i < 3; i++)
+    wait_state(kids[i], 'S');
+  long base = cg_files_kept();
+  cg_files_set_budget(base + 2);
+  procstate_fds_t kept = {0};
+
+  list_threads(dir, kids, 2);
+  task_counts_t c = sample_kept(cg, proc, &kept);
+  CHECK_INT(c.sleeping, 2);
+  CHECK_INT(kept.n, 2);
+  CHECK(kept_has(&kept, kids[0]) && kept_has(&kept, kids[1]));
+  CHECK_INT(cg_files_kept(), base + 2);
+  int fd0 = kept.v[0].fd;
+
+  /* The same fds, read again: a stopped thread shows up through its kept fd. */
+  kill(kids[0], SIGSTOP);
+  wait_state(kids[0], 'T');
+  c = sample_kept(cg, proc, &kept);
+  CHECK_INT(c.sleeping, 1);
+  CHECK_INT(c.stopped, 1);
+  CHECK_INT(kept.n, 2);
+  CHECK_INT(kept.v[0].fd, fd0);
+  kill(kids[0], SIGCONT);
+  wait_state(kids[0], 'S');
+
+  /* A third thread over the budget: counted through a per-read open, not kept. */
+  list_threads(dir, kids, 3);
+  c = sample_kept(cg, proc, &kept);
+  CHECK_INT(c.sleeping, 3);
+  CHECK_INT(kept.n, 2);
+  CHECK(!kept_has(&kept, kids[2]));
+  CHECK_INT(cg_files_kept(), base + 2);
+
+  /* An exited thread still listed: not counted, its fd closed; the freed budget keeps the third. */
+  kill(kids[1], SIGKILL);
+  CHECK_INT(waitpid(kids[1], NULL, 0), kids[1]);
+  c = sample_kept(cg, proc, &kept);
+  CHECK_INT(c.sleeping, 2);
+  CHECK(!kept_has(&kept, kids[1]));
+  c = sample_kept(cg, proc, &kept);
+  CHECK_INT(c.sleeping, 2);
+  CHECK(kept_has(&kept, kids[0]) && kept_has(&kept, kids[2]));
+  CHECK_INT(kept.n, 2);
+
+  /* A thread no longer listed (moved to another cgroup): its fd goes. */
+  list_threads(dir, kids, 1);
+  c = sample_kept(cg, proc, &kept);
+  CHECK_INT(c.sleeping, 1);
+  CHECK_INT(kept.n, 1);
+  CHECK_INT(cg_files_kept(), base + 1);
+
+  int fds = count_fds();
+  procstate_fds_close(&kept);
+  CHECK_INT(cg_files_kept(), base);
+  CHECK_INT(count_fds(), fds - 1);
+  CHECK(kept.v == NULL && kept.n == 0);
+
+  /* No budget: nothing kept, the counts the same. */
+  cg_files_set_budget(0);
+  list_threads(dir, kids, 1);
+  c = sample_kept(cg, proc, &kept);
+  CHECK_INT(c.sleeping, 1);
+  CHECK_INT(kept.n, 0);
+  procstate_fds_close(&kept);
+
+  kill(kids[0], SIGKILL);
+  kill(kids[2], SIGKILL);
+  waitpid(kids[0], NULL, 0);
+  waitpid(kids[2], NULL, 0);
+  close(cg);
+  close(proc);
+  char p[4096];
+  snprintf(p, sizeof(p), "%s/cgroup.threads", dir);
+  unlink(p);
+  rmdir(dir);
+}
+
 int main(void) {
   test_self();
   test_starts();
+  test_kept_fds();
   test_fixtures();
   test_parse_edge();
   test_classify();
