@@ -162,6 +162,32 @@ static ssize_t read_kept(cg_files_t *f, entry_t *e, char *buf, size_t size) {
   return n;
 }
 
+/* Opens name for entry e (may be NULL: added on success) and keeps the fd. Returns the fd,
+ * -EMFILE when it cannot be kept (no budget, ENOMEM: nothing was opened), or -errno of the open
+ * (a missing file is remembered). */
+static int open_kept(cg_files_t *f, entry_t *e, int dirfd, const char *name) {
+  if (!reserve())
+    return -EMFILE;
+  int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    int err = -errno;
+    release();
+    note_uncached(f, e, dirfd, name, err);
+    return err;
+  }
+  /* Above the select() range; where the fd limit is too low, the low fd is kept instead. */
+  cg_files_move_high(&fd);
+  if (e == NULL && (e = add(f, dirfd, name)) == NULL) {
+    close(fd);
+    release();
+    return -EMFILE;
+  }
+  e->fd = fd;
+  e->skip = 0;
+  e->err = 0;
+  return fd;
+}
+
 ssize_t cg_files_read(cg_files_t *f, int dirfd, const char *name, char *buf, size_t size) {
   if (f == NULL || (f->n == 0 && atomic_load(&budget) <= 0))
     return read_file_at(dirfd, name, buf, size);
@@ -175,28 +201,32 @@ ssize_t cg_files_read(cg_files_t *f, int dirfd, const char *name, char *buf, siz
   }
 
   /* Not kept yet, or a missing file due for another try. */
-  if (!reserve()) {
-    ssize_t n = read_file_at(dirfd, name, buf, size);
+  int fd = open_kept(f, e, dirfd, name);
+  if (fd == -EMFILE) {
+    ssize_t n = read_file_at(dirfd, name, buf, size); /* nothing changed: e is valid */
     note_uncached(f, e, dirfd, name, n);
     return n;
   }
-  int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    ssize_t n = -errno;
-    release();
-    note_uncached(f, e, dirfd, name, n);
-    return n;
+  if (fd < 0)
+    return fd;
+  return read_kept(f, lookup(f, dirfd, name), buf, size); /* add() may have moved e */
+}
+
+int cg_files_fd(cg_files_t *f, int dirfd, const char *name) {
+  if (f == NULL)
+    return -EMFILE;
+  entry_t *e = lookup(f, dirfd, name);
+  if (e != NULL && e->fd >= 0)
+    return e->fd;
+  if (e != NULL && e->skip > 0) {
+    e->skip--;
+    return -e->err;
   }
-  /* Above the select() range; where the fd limit is too low, the low fd is kept instead. */
-  cg_files_move_high(&fd);
-  if (e == NULL && (e = add(f, dirfd, name)) == NULL) {
-    ssize_t n = pread_file(fd, buf, size); /* ENOMEM: read it once, keep nothing */
-    close(fd);
-    release();
-    return n;
-  }
-  e->fd = fd;
-  e->skip = 0;
-  e->err = 0;
-  return read_kept(f, e, buf, size);
+  return open_kept(f, e, dirfd, name);
+}
+
+void cg_files_forget(cg_files_t *f, int dirfd, const char *name) {
+  entry_t *e = f ? lookup(f, dirfd, name) : NULL;
+  if (e != NULL)
+    drop(f, e);
 }

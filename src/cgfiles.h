@@ -36,6 +36,14 @@ void cg_files_close_all(cg_files_t *f);
  * One thread at a time per f. f == NULL, or a budget of 0: plain read_file_at(). */
 ssize_t cg_files_read(cg_files_t *f, int dirfd, const char *name, char *buf, size_t size);
 
+/* The kept fd of name, for a caller that reads it itself (pread from offset 0; a file longer
+ * than any buffer). Returns the fd (owned by f), -EMFILE when it cannot be kept (budget, f NULL:
+ * open and close it yourself), or -errno of the open (a missing file answers from memory like
+ * cg_files_read). After a failed read of the fd (ENODEV: cgroup removed), call
+ * cg_files_forget(). */
+int cg_files_fd(cg_files_t *f, int dirfd, const char *name);
+void cg_files_forget(cg_files_t *f, int dirfd, const char *name);
+
 /* Process-wide number of fds all caches may keep together (default 0: keep nothing). Lowering it
  * closes nothing: it only stops new fds from being kept. */
 void cg_files_set_budget(long max_kept);

@@ -183,8 +183,8 @@ typedef struct container_s {
   cg_files_t *files;
   pid_t *tgids;
   size_t tgids_cap;
-  procstate_starts_t starts;       /* thread start times the load sample read, for the delays */
-  procstate_fds_t thread_stat_fds; /* kept /proc stat fds of the load sample's threads */
+  procstate_starts_t starts;  /* thread start times the load sample read, for the delays */
+  procstate_keep_t task_keep; /* kept /proc stat fds of the load sample's threads */
   char complained[MAX_COMPLAINTS][64];
   int n_complained;
   struct container_s *next;
@@ -219,7 +219,7 @@ static void container_free(void *arg) {
   delay_state_destroy(c->delay);
   free(c->tgids);
   procstate_starts_free(&c->starts);
-  procstate_fds_close(&c->thread_stat_fds);
+  procstate_keep_close(&c->task_keep);
   if (c->dirs_open)
     dirs_close(c);
   cg_files_destroy(c->files);
@@ -469,9 +469,11 @@ static void read_load(container_t *c, int dirfd, int hierarchy) {
   task_counts_t counts;
   /* The start times go to the delay accounting, read next (not for the host: no delays). */
   procstate_starts_t *starts = c->is_host ? NULL : &c->starts;
+  /* v2 only: v1's thread lists read stale through a kept fd (see procstate_keep_t). */
+  c->task_keep.list_files = hierarchy && c->dirs_kept ? c->files : NULL;
   int err = proc_root_fd >= 0
                 ? task_sample_subtree_at(dirfd, proc_root_fd, &c->task_method, &counts, starts,
-                                         &c->thread_stat_fds)
+                                         &c->task_keep)
                 : task_sample_subtree(dirfd, conf_proc_root, &c->task_method, &counts);
   if (err != 0) {
     if (err != -ENOENT)
@@ -835,7 +837,8 @@ static size_t read_delay(container_t *c, int procs_dir, const cg_metrics_t *m) {
   size_t listed = 0;
   if (c->delay && atomic_load(&delay_on) && procs_dir >= 0) {
     size_t n = 0;
-    int rc = delay_collect_tgids(procs_dir, &c->tgids, &n, &c->tgids_cap);
+    cg_files_t *procs_files = layout.kind == CG_LAYOUT_V2 && c->dirs_kept ? c->files : NULL;
+    int rc = delay_collect_tgids(procs_dir, &c->tgids, &n, &c->tgids_cap, procs_files);
     if (rc == 0)
       listed = n;
     if (rc == 0 || rc == -ENOENT)

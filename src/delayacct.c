@@ -516,16 +516,23 @@ static int push(pid_t **v, size_t *n, size_t *cap, pid_t pid) {
   return 0;
 }
 
-static int read_procs(int dirfd, pid_t **v, size_t *n, size_t *cap) {
-  int fd = openat(dirfd, "cgroup.procs", O_RDONLY | O_CLOEXEC);
+static int read_procs(int dirfd, pid_t **v, size_t *n, size_t *cap, cg_files_t *procs_files) {
+  int fd = cg_files_fd(procs_files, dirfd, "cgroup.procs");
+  bool kept = fd >= 0;
+  if (fd == -EMFILE) { /* not kept: open it for this read */
+    fd = openat(dirfd, "cgroup.procs", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+      return -errno;
+  }
   if (fd < 0)
-    return -errno;
+    return fd;
   char buf[4096];
   char part[32];
   size_t plen = 0;
+  off_t offset = 0;
   int rc = 0;
   for (;;) {
-    ssize_t r = read(fd, buf, sizeof(buf));
+    ssize_t r = pread(fd, buf, sizeof(buf), offset);
     if (r < 0) {
       if (errno == EINTR)
         continue;
@@ -534,6 +541,7 @@ static int read_procs(int dirfd, pid_t **v, size_t *n, size_t *cap) {
     }
     if (r == 0)
       break;
+    offset += r;
     bool end = read_reached_end((size_t)r, sizeof(buf));
     for (ssize_t i = 0; i < r && rc == 0; i++) {
       char c = buf[i];
@@ -550,12 +558,19 @@ static int read_procs(int dirfd, pid_t **v, size_t *n, size_t *cap) {
     if (rc || end)
       break;
   }
-  close(fd);
+  if (!kept) {
+    close(fd);
+  } else if (rc != 0 && rc != -ENOMEM) {
+    cg_files_forget(procs_files, dirfd, "cgroup.procs");
+    if (rc == -ENODEV)
+      rc = -ENOENT; /* the kept file of a removed cgroup: gone, as an open would say */
+  }
   return rc;
 }
 
-static int walk(int dirfd, pid_t **v, size_t *n, size_t *cap, int depth) {
-  int rc = read_procs(dirfd, v, n, cap);
+static int walk(int dirfd, pid_t **v, size_t *n, size_t *cap, int depth, cg_files_t *procs_files) {
+  /* procs_files is keyed by the caller's directory fd: only the top cgroup's list is kept. */
+  int rc = read_procs(dirfd, v, n, cap, depth == 0 ? procs_files : NULL);
   if (rc == -ENOMEM || depth >= TGID_WALK_MAX_DEPTH || !cg_dir_may_have_children(dirfd))
     return rc == -ENOMEM ? rc : depth == 0 ? rc : 0;
   /* A fresh open file description: a dup would share (and move) the kept fd's offset. */
@@ -574,7 +589,7 @@ static int walk(int dirfd, pid_t **v, size_t *n, size_t *cap, int depth) {
     int child = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (child < 0)
       continue;
-    err = walk(child, v, n, cap, depth + 1);
+    err = walk(child, v, n, cap, depth + 1, NULL);
     close(child);
   }
   closedir(dir);
@@ -583,9 +598,10 @@ static int walk(int dirfd, pid_t **v, size_t *n, size_t *cap, int depth) {
   return depth == 0 ? rc : 0;
 }
 
-int delay_collect_tgids(int cgroup_dirfd, pid_t **tgids, size_t *n, size_t *cap) {
+int delay_collect_tgids(int cgroup_dirfd, pid_t **tgids, size_t *n, size_t *cap,
+                        cg_files_t *procs_files) {
   size_t first = *n;
-  int rc = walk(cgroup_dirfd, tgids, n, cap, 0);
+  int rc = walk(cgroup_dirfd, tgids, n, cap, 0, procs_files);
   if (rc != 0 && rc != -ENOENT)
     return rc;
   size_t m = *n - first;

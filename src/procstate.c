@@ -130,13 +130,13 @@ static void kept_drop_fd(procstate_kept_t *e) {
   e->fd = -1;
 }
 
-void procstate_fds_begin(procstate_fds_t *k) {
+void procstate_keep_begin(procstate_keep_t *k) {
   for (size_t i = 0; i < k->n; i++)
     k->v[i].seen = false;
   k->sorted = k->n;
 }
 
-void procstate_fds_end(procstate_fds_t *k) {
+void procstate_keep_end(procstate_keep_t *k) {
   size_t w = 0;
   for (size_t i = 0; i < k->n; i++) {
     if (!k->v[i].seen)
@@ -150,21 +150,21 @@ void procstate_fds_end(procstate_fds_t *k) {
     qsort(k->v, k->n, sizeof(*k->v), compare_kept);
 }
 
-void procstate_fds_close(procstate_fds_t *k) {
+void procstate_keep_close(procstate_keep_t *k) {
   for (size_t i = 0; i < k->n; i++)
     kept_drop_fd(&k->v[i]);
   free(k->v);
-  *k = (procstate_fds_t){0};
+  *k = (procstate_keep_t){0};
 }
 
 /* The kept entry of tid from earlier counts, or NULL. */
-static procstate_kept_t *kept_find(procstate_fds_t *k, pid_t tid) {
+static procstate_kept_t *kept_find(procstate_keep_t *k, pid_t tid) {
   procstate_kept_t key = {.tid = tid};
   return k->sorted ? bsearch(&key, k->v, k->sorted, sizeof(*k->v), compare_kept) : NULL;
 }
 
 /* Keeps fd for tid if the budget and memory allow; otherwise closes it. */
-static void kept_add(procstate_fds_t *k, pid_t tid, int fd) {
+static void kept_add(procstate_keep_t *k, pid_t tid, int fd) {
   if (!cg_files_reserve(1)) {
     close(fd);
     return;
@@ -198,7 +198,7 @@ static bool task_gone(ssize_t n) {
  * per-thread file; TID/stat of a non-leader thread is the whole process's and costs O(threads)
  * in the kernel (it sums over the thread group), so a cgroup of N threads would cost O(N^2). */
 static int read_tid_state(int proc_dirfd, const char *tid, pid_t tid_num, char *st, uint64_t *start,
-                          bool *has_start, procstate_fds_t *kept) {
+                          bool *has_start, procstate_keep_t *kept) {
   /* The state sits right after comm (at most 64 bytes), the start time 19 numbers later: the
    * first 1024 bytes hold both. */
   char buf[1024];
@@ -238,7 +238,7 @@ static int read_tid_state(int proc_dirfd, const char *tid, pid_t tid_num, char *
 }
 
 static int handle_tid(int proc_dirfd, const char *tid, size_t len, task_counts_t *c,
-                      procstate_starts_t *starts, procstate_fds_t *kept) {
+                      procstate_starts_t *starts, procstate_keep_t *kept) {
   char t[16];
   if (len == 0)
     return 0;
@@ -263,27 +263,47 @@ static int handle_tid(int proc_dirfd, const char *tid, size_t len, task_counts_t
   return 0;
 }
 
-int procstate_count(int cgroup_dirfd, int proc_dirfd, task_counts_t *out,
-                    procstate_starts_t *starts, procstate_fds_t *kept) {
+/* The cgroup's thread list, open: the kept cgroup.threads (*kept_fd true), or a fresh fd of
+ * cgroup.threads or v1's tasks. Returns the fd or -errno. */
+static int open_thread_list(int cgroup_dirfd, cg_files_t *list_files, bool *kept_fd) {
+  *kept_fd = false;
+  if (list_files != NULL) {
+    int fd = cg_files_fd(list_files, cgroup_dirfd, "cgroup.threads");
+    if (fd >= 0) {
+      *kept_fd = true;
+      return fd;
+    }
+    if (fd != -EMFILE)
+      return fd;
+  }
   int fd = openat(cgroup_dirfd, "cgroup.threads", O_RDONLY | O_CLOEXEC);
   if (fd < 0 && errno == ENOENT) /* cgroup v1 */
     fd = openat(cgroup_dirfd, "tasks", O_RDONLY | O_CLOEXEC);
+  return fd < 0 ? -errno : fd;
+}
+
+int procstate_count(int cgroup_dirfd, int proc_dirfd, task_counts_t *out,
+                    procstate_starts_t *starts, procstate_keep_t *kept) {
+  bool kept_fd;
+  int fd = open_thread_list(cgroup_dirfd, kept ? kept->list_files : NULL, &kept_fd);
   if (fd < 0)
-    return -errno;
+    return fd;
 
   task_counts_t c = {0};
   char buf[4096];
   size_t have = 0; /* bytes of an unfinished line kept at the start of buf */
+  off_t offset = 0;
   int rc = 0;
   for (;;) {
     size_t asked = sizeof(buf) - have;
-    ssize_t n = read(fd, buf + have, asked);
+    ssize_t n = pread(fd, buf + have, asked, offset);
     if (n < 0) {
       if (errno == EINTR)
         continue;
       rc = -errno; /* ENODEV: the cgroup was removed while open */
       break;
     }
+    offset += n;
     bool end = n == 0 || read_reached_end((size_t)n, asked);
     size_t total = have + (size_t)n, start = 0;
     for (size_t i = 0; i < total; i++) {
@@ -307,7 +327,12 @@ int procstate_count(int cgroup_dirfd, int proc_dirfd, task_counts_t *out,
     }
     memmove(buf, buf + start, have);
   }
-  close(fd);
+  if (!kept_fd) {
+    close(fd);
+  } else if (rc == -ENODEV) {
+    cg_files_forget(kept->list_files, cgroup_dirfd, "cgroup.threads");
+    rc = -ENOENT; /* the kept file of a removed cgroup: gone, as an open would say */
+  }
   if (rc == 0)
     task_counts_add(out, &c);
   return rc;

@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 
+#include "cgfiles.h"
 #include "taskcount.h"
 
 #include <stdbool.h>
@@ -29,8 +30,9 @@ void procstate_starts_sort(procstate_starts_t *s);
 bool procstate_starts_find(const procstate_starts_t *s, pid_t tid, uint64_t *start_ticks);
 void procstate_starts_free(procstate_starts_t *s);
 
-/* /proc stat descriptors of a cgroup's threads, kept between counts: a pread() of a kept file
- * costs a third of an open+read+close under /proc. A kept fd pins only the thread's struct pid,
+/* What a caller counting the same cgroup subtree every interval keeps between counts.
+ * The /proc stat fds of its threads: a pread() of a kept file costs a third of an
+ * open+read+close under /proc. A kept fd pins only the thread's struct pid,
  * not the thread nor its PID number: once the thread has exited, its file answers ESRCH, and a
  * reused TID gets a fresh open. Each fd is taken from the cgfiles budget (MaxOpenFiles). */
 typedef struct {
@@ -41,14 +43,18 @@ typedef struct {
 typedef struct {
   procstate_kept_t *v; /* v[0..sorted): from earlier counts, sorted by TID; then new ones */
   size_t n, cap, sorted;
-} procstate_fds_t;
+  /* Optional, set by the caller for a cgroup v2 directory only: keeps the top cgroup's
+   * cgroup.threads open. v1's tasks list is a pidlist the kernel caches for a second after a
+   * read, so a kept v1 fd re-read within that second returns the old list. */
+  cg_files_t *list_files;
+} procstate_keep_t;
 
 /* Around one sample of a subtree: begin marks every kept fd unseen; end closes those of threads
  * the sample did not list (exited or moved) and sorts the new ones in. */
-void procstate_fds_begin(procstate_fds_t *k);
-void procstate_fds_end(procstate_fds_t *k);
+void procstate_keep_begin(procstate_keep_t *k);
+void procstate_keep_end(procstate_keep_t *k);
 /* Closes every kept fd (returning them to the budget) and frees k's memory. */
-void procstate_fds_close(procstate_fds_t *k);
+void procstate_keep_close(procstate_keep_t *k);
 
 /* Field 22 (starttime) of a stat line; len bytes, no NUL needed. Returns 0 or -EINVAL. */
 int procstate_parse_starttime(const char *line, size_t len, uint64_t *ticks);
@@ -66,11 +72,11 @@ int procstate_classify(char st, task_counts_t *c);
 /* Adds the states of the threads listed in the cgroup's own cgroup.threads (v2) or tasks (v1)
  * file, reading proc_dirfd/TID/stat for each. TIDs that exit meanwhile (ENOENT, ESRCH) are
  * skipped. With starts (may be NULL), also appends each thread's start time (appending stops
- * quietly on ENOMEM). With kept (may be NULL; between procstate_fds_begin() and _end()), reads
+ * quietly on ENOMEM). With kept (may be NULL; between procstate_keep_begin() and _end()), reads
  * each thread's stat through a kept fd, keeping new ones while the budget allows. Returns 0, or
  * -errno (-ENOENT when the cgroup itself is gone). */
 int procstate_count(int cgroup_dirfd, int proc_dirfd, task_counts_t *out,
-                    procstate_starts_t *starts, procstate_fds_t *kept);
+                    procstate_starts_t *starts, procstate_keep_t *kept);
 
 /* Adds the states of the calling process's own threads (proc_dirfd/self/task/TID/stat).
  * Returns 0 or -errno. */

@@ -37,7 +37,7 @@ typedef struct {
   int proc_dirfd;
   task_method_t *method;
   procstate_starts_t *starts;
-  procstate_fds_t *kept;
+  procstate_keep_t *kept;
 } walk_t;
 
 /* A vanished cgroup: its directory or files disappeared, or kernfs says the node is dead. */
@@ -45,7 +45,7 @@ static int is_gone(int err) {
   return err == -ENOENT || err == -ENODEV || err == -ESTALE;
 }
 
-static int count_own(walk_t *w, int dirfd, task_counts_t *sum) {
+static int count_own(walk_t *w, int dirfd, int depth, task_counts_t *sum) {
   task_method_t *m = w->method;
   if (m->kind != TASK_METHOD_PROCSTATE) {
     task_counts_t c = {0};
@@ -63,11 +63,19 @@ static int count_own(walk_t *w, int dirfd, task_counts_t *sum) {
     m->kind = TASK_METHOD_PROCSTATE;
     m->fallback_reason = rc;
   }
-  return procstate_count(dirfd, w->proc_dirfd, sum, w->starts, w->kept);
+  /* list_files is keyed by the caller's directory fd: only the top cgroup's list is kept. */
+  procstate_keep_t *k = w->kept;
+  cg_files_t *top_files = k ? k->list_files : NULL;
+  if (k && depth > 0)
+    k->list_files = NULL;
+  int rc = procstate_count(dirfd, w->proc_dirfd, sum, w->starts, k);
+  if (k)
+    k->list_files = top_files;
+  return rc;
 }
 
 static int walk(walk_t *w, int dirfd, int depth, task_counts_t *sum) {
-  int rc = count_own(w, dirfd, sum);
+  int rc = count_own(w, dirfd, depth, sum);
   if (rc)
     return rc;
   if (depth >= TASK_MAX_DEPTH || !cg_dir_may_have_children(dirfd))
@@ -112,7 +120,7 @@ static int walk(walk_t *w, int dirfd, int depth, task_counts_t *sum) {
 }
 
 int task_sample_subtree_at(int cgroup_dirfd, int proc_dirfd, task_method_t *method,
-                           task_counts_t *out, procstate_starts_t *starts, procstate_fds_t *kept) {
+                           task_counts_t *out, procstate_starts_t *starts, procstate_keep_t *kept) {
   if (starts)
     starts->n = 0;
   if (cgroup_dirfd < 0 || proc_dirfd < 0 || method == NULL || out == NULL)
@@ -129,10 +137,10 @@ int task_sample_subtree_at(int cgroup_dirfd, int proc_dirfd, task_method_t *meth
   walk_t w = {.method = method, .proc_dirfd = proc_dirfd, .starts = starts, .kept = kept};
   task_counts_t sum = {0};
   if (kept)
-    procstate_fds_begin(kept);
+    procstate_keep_begin(kept);
   int rc = walk(&w, cgroup_dirfd, 0, &sum);
   if (kept)
-    procstate_fds_end(kept);
+    procstate_keep_end(kept);
   if (rc == 0)
     *out = sum;
   if (starts)

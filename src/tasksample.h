@@ -49,8 +49,8 @@ int task_sample_subtree(int cgroup_dirfd, const char *proc_root, task_method_t *
 /* The same with /proc already open as proc_dirfd (a caller sampling every second keeps it). */
 /* starts (may be NULL): emptied, then filled with the start times of the threads whose /proc
  * stat the sample read (none when cgroupstats answered), sorted by TID. kept (may be NULL): the
- * threads' stat fds kept from the last sample of this subtree (see procstate_fds_t). */
+ * threads' stat fds kept from the last sample of this subtree (see procstate_keep_t). */
 int task_sample_subtree_at(int cgroup_dirfd, int proc_dirfd, task_method_t *method,
-                           task_counts_t *out, procstate_starts_t *starts, procstate_fds_t *kept);
+                           task_counts_t *out, procstate_starts_t *starts, procstate_keep_t *kept);
 
 #endif

@@ -1,7 +1,8 @@
 #!/bin/bash
 # Task states and load averages through a real collectd, on cgroup v1 (cgroupstats) and, with a
 # second collectd pointed at the v2 tree (CgroupRoot /sys/fs/cgroup/unified), through the
-# cgroup.threads + /proc fallback. Same cgroups and processes for both.
+# cgroup.threads + /proc fallback. Same cgroups and processes for both. Two containers change
+# members while collectd runs: the plugin keeps thread lists (v2) and /proc stat files open.
 . "$(dirname "$0")/lib.sh"
 require_root
 [ -d /sys/fs/cgroup/cpu ] || skip "needs the cgroup v1 cpu hierarchy at /sys/fs/cgroup/cpu"
@@ -13,11 +14,15 @@ CTRL=(cpu cpuacct unified)
 TWO_ID=$(random_id)
 IDLE_ID=$(random_id)
 CHILD_ID=$(random_id)
-for id in "$TWO_ID" "$IDLE_ID" "$CHILD_ID"; do make_cgroup "docker/$id" "${CTRL[@]}"; done
+JOIN_ID=$(random_id)
+LEAVE_ID=$(random_id)
+for id in "$TWO_ID" "$IDLE_ID" "$CHILD_ID" "$JOIN_ID" "$LEAVE_ID"; do make_cgroup "docker/$id" "${CTRL[@]}"; done
 make_cgroup "docker/$CHILD_ID/worker" "${CTRL[@]}"
 fake_docker_name "$TWO_ID" load_two
 fake_docker_name "$IDLE_ID" load_idle
 fake_docker_name "$CHILD_ID" load_child
+fake_docker_name "$JOIN_ID" load_join
+fake_docker_name "$LEAVE_ID" load_leave
 
 spawn_in() { # spawn_in REL COMMAND...: starts COMMAND inside cgroup REL of every hierarchy
   local rel=$1; shift
@@ -30,6 +35,8 @@ spawn_in "docker/$TWO_ID" sh -c 'while :; do :; done'
 spawn_in "docker/$TWO_ID" sh -c 'while :; do :; done'
 spawn_in "docker/$IDLE_ID" sleep 3600
 spawn_in "docker/$CHILD_ID/worker" sh -c 'while :; do :; done'
+spawn_in "docker/$LEAVE_ID" sh -c 'while :; do :; done'
+LEAVER=$!
 
 # First daemon: v1 tree with cgroupstats; second: v2 tree (its own CSV directory) with the
 # default /proc method, which is also what cgroupstats falls back to there.
@@ -55,7 +62,10 @@ V2_PID=$COLLECTD_PID
 COLLECTD_PID=""
 
 echo "running for $DURATION s..."
-sleep "$DURATION"
+sleep 5 # several reads with the first members
+spawn_in "docker/$JOIN_ID" sh -c 'while :; do :; done'
+kill "$LEAVER"
+sleep "$((DURATION - 5))"
 
 # load_at DIR INSTANCE SECONDS: shortterm load in the first row at least SECONDS after the first.
 load_at() {
@@ -86,6 +96,11 @@ for tree in v1 v2; do
   check "$tree: child-cgroup load shortterm at 60 s = 0.63 +- 10 %" near "$l1" 0.632 0.063
   check "$tree: sleeping container: running = 0" near "${r0:--1}" 0 0.01
   check "$tree: sleeping container: load 0" near "$l0" 0 0.01
+  rj=$(last_value "$dir" load_join ps_state-running)
+  rl=$(last_value "$dir" load_leave ps_state-running)
+  echo "$tree: load_join running=$rj; load_leave running=$rl"
+  check "$tree: a loop that joined after 5 s is running (1)" near "${rj:--1}" 1 0.01
+  check "$tree: a loop killed after 5 s is gone (0)" near "${rl:--1}" 0 0.01
 done
 
 check "v1 daemon says which method it uses" grep -q "task states on the cgroup v1 cpu hierarchy come from cgroupstats" "$V1_WORK/collectd.log"

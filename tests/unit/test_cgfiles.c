@@ -547,6 +547,44 @@ static void test_v1_reader(void) {
       close(fds[i]);
 }
 
+/* cg_files_fd: the caller reads the kept fd itself. */
+static void test_fd_for_caller(void) {
+  cg_files_set_budget(BUDGET);
+  long base = cg_files_kept();
+  put(tmpfd, "list", "1\n2\n");
+  cg_files_t *f = cg_files_create();
+  int fd = cg_files_fd(f, tmpfd, "list");
+  CHECK(fd >= 0);
+  CHECK_INT(cg_files_kept(), base + 1);
+  CHECK_INT(cg_files_fd(f, tmpfd, "list"), fd); /* the same fd again, no new open */
+  CHECK_INT(cg_files_kept(), base + 1);
+  char buf[16];
+  CHECK_INT(pread(fd, buf, sizeof(buf), 0), 4);
+  /* The cache's own reads share the entry. */
+  CHECK_INT(cg_files_read(f, tmpfd, "list", buf, sizeof(buf)), 4);
+  CHECK_INT(cg_files_kept(), base + 1);
+  /* A missing file: the error, then answered from memory. */
+  CHECK_INT(cg_files_fd(f, tmpfd, "nope"), -ENOENT);
+  put(tmpfd, "nope", "x");
+  CHECK_INT(cg_files_fd(f, tmpfd, "nope"), -ENOENT);
+  unlinkat(tmpfd, "nope", 0);
+  /* Forget closes the fd and gives it back to the budget. */
+  int fds = count_fds();
+  cg_files_forget(f, tmpfd, "list");
+  CHECK_INT(cg_files_kept(), base);
+  CHECK_INT(count_fds(), fds - 1);
+  cg_files_forget(f, tmpfd, "list"); /* not kept: nothing happens */
+  cg_files_forget(NULL, tmpfd, "list");
+  /* No budget, or no cache: the caller opens the file itself. */
+  cg_files_set_budget(base);
+  CHECK_INT(cg_files_fd(f, tmpfd, "list"), -EMFILE);
+  CHECK_INT(cg_files_fd(NULL, tmpfd, "list"), -EMFILE);
+  CHECK_INT(cg_files_kept(), base);
+  cg_files_destroy(f);
+  cg_files_set_budget(BUDGET);
+  unlinkat(tmpfd, "list", 0);
+}
+
 int main(void) {
   struct rlimit rl;
   if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur <= CG_FILES_MIN_FD + 100 &&
@@ -573,6 +611,7 @@ int main(void) {
   test_efbig();
   test_cleanup();
   test_removed_cgroup();
+  test_fd_for_caller();
   test_v2_reader();
   test_v1_reader();
   CHECK_INT(cg_files_kept(), 0);

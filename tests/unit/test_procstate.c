@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include "procstate.h"
 #include "cgfiles.h"
+#include "delayacct.h"
 #include "genl.h"
 #include "util.h"
 #include "tasksample.h"
@@ -391,14 +392,14 @@ static void list_threads(const char *dir, const pid_t *pids, size_t n) {
   write_file(dir, "cgroup.threads", text);
 }
 
-static task_counts_t sample_kept(int cg, int proc, procstate_fds_t *kept) {
+static task_counts_t sample_kept(int cg, int proc, procstate_keep_t *kept) {
   task_counts_t c = {0};
   task_method_t m = {.kind = TASK_METHOD_PROCSTATE};
   CHECK_INT(task_sample_subtree_at(cg, proc, &m, &c, NULL, kept), 0);
   return c;
 }
 
-static bool kept_has(const procstate_fds_t *k, pid_t tid) {
+static bool kept_has(const procstate_keep_t *k, pid_t tid) {
   for (size_t i = 0; i < k->n; i++)
     if (k->v[i].tid == tid)
       return true;
@@ -418,7 +419,7 @@ static void test_kept_fds(void) {
     wait_state(kids[i], 'S');
   long base = cg_files_kept();
   cg_files_set_budget(base + 2);
-  procstate_fds_t kept = {0};
+  procstate_keep_t kept = {0};
 
   list_threads(dir, kids, 2);
   task_counts_t c = sample_kept(cg, proc, &kept);
@@ -466,7 +467,7 @@ static void test_kept_fds(void) {
   CHECK_INT(cg_files_kept(), base + 1);
 
   int fds = count_fds();
-  procstate_fds_close(&kept);
+  procstate_keep_close(&kept);
   CHECK_INT(cg_files_kept(), base);
   CHECK_INT(count_fds(), fds - 1);
   CHECK(kept.v == NULL && kept.n == 0);
@@ -477,7 +478,7 @@ static void test_kept_fds(void) {
   c = sample_kept(cg, proc, &kept);
   CHECK_INT(c.sleeping, 1);
   CHECK_INT(kept.n, 0);
-  procstate_fds_close(&kept);
+  procstate_keep_close(&kept);
 
   kill(kids[0], SIGKILL);
   kill(kids[2], SIGKILL);
@@ -491,10 +492,98 @@ static void test_kept_fds(void) {
   rmdir(dir);
 }
 
+/* Writes text to an existing file (a cgroup.procs); 0 or -errno. */
+static int write_text(const char *path, const char *text) {
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0)
+    return -errno;
+  ssize_t n = write(fd, text, strlen(text));
+  int err = n < 0 ? -errno : 0;
+  close(fd);
+  return err;
+}
+
+/* Root, real cgroup v2: the kept cgroup.threads and cgroup.procs see members that join and
+ * leave, and a removed cgroup reads as gone and drops them. */
+static void test_kept_v2_lists(void) {
+  const char *root = "/sys/fs/cgroup/unified";
+  if (geteuid() != 0 || access("/sys/fs/cgroup/unified/cgroup.procs", W_OK) != 0) {
+    root = "/sys/fs/cgroup";
+    if (geteuid() != 0 || access("/sys/fs/cgroup/cgroup.threads", W_OK) != 0) {
+      printf("SKIP kept v2 thread lists: needs root and a writable cgroup2 tree\n");
+      return;
+    }
+  }
+  char dir[256], procs[300];
+  snprintf(dir, sizeof(dir), "%s/test_procstate.%d", root, (int)getpid());
+  snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
+  if (mkdir(dir, 0755) != 0) {
+    printf("SKIP kept v2 thread lists: mkdir %s: %s\n", dir, strerror(errno));
+    return;
+  }
+  int cg = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int proc = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  CHECK(cg >= 0 && proc >= 0);
+  cg_files_set_budget(cg_files_kept() + 100);
+  long base = cg_files_kept();
+  cg_files_t *files = cg_files_create();
+  procstate_keep_t keep = {.list_files = files};
+  pid_t *tgids = NULL;
+  size_t n = 0, cap = 0;
+
+  task_counts_t c = sample_kept(cg, proc, &keep); /* empty */
+  CHECK_INT(task_counts_load(&c) + c.sleeping, 0);
+  CHECK_INT(delay_collect_tgids(cg, &tgids, &n, &cap, files), 0);
+  CHECK_INT(n, 0);
+  CHECK_INT(cg_files_kept(), base + 2); /* cgroup.threads and cgroup.procs */
+
+  pid_t kid = spawn_sleeper();
+  char line[32];
+  snprintf(line, sizeof(line), "%d", (int)kid);
+  CHECK(write_text(procs, line) == 0);
+  wait_state(kid, 'S');
+  c = sample_kept(cg, proc, &keep);
+  CHECK_INT(c.sleeping, 1);
+  CHECK_INT(delay_collect_tgids(cg, &tgids, &n, &cap, files), 0);
+  CHECK_INT(n, 1);
+  CHECK(n == 1 && tgids[0] == kid);
+  CHECK_INT(cg_files_kept(), base + 3); /* + the thread's stat */
+
+  /* Leaves (to the root cgroup) and exits: both lists read empty again. */
+  char root_procs[300];
+  snprintf(root_procs, sizeof(root_procs), "%s/cgroup.procs", root);
+  CHECK(write_text(root_procs, line) == 0);
+  c = sample_kept(cg, proc, &keep);
+  CHECK_INT(c.sleeping, 0);
+  n = 0;
+  CHECK_INT(delay_collect_tgids(cg, &tgids, &n, &cap, files), 0);
+  CHECK_INT(n, 0);
+  CHECK_INT(cg_files_kept(), base + 2); /* the stat fd went with the thread */
+  kill(kid, SIGKILL);
+  waitpid(kid, NULL, 0);
+
+  /* Removed: gone, as a fresh open would say, and the kept lists are dropped. */
+  CHECK_INT(rmdir(dir), 0);
+  task_method_t m = {.kind = TASK_METHOD_PROCSTATE};
+  CHECK_INT(task_sample_subtree_at(cg, proc, &m, &c, NULL, &keep), -ENOENT);
+  n = 0;
+  int rc = delay_collect_tgids(cg, &tgids, &n, &cap, files);
+  CHECK(rc == -ENOENT);
+  CHECK_INT(cg_files_kept(), base);
+
+  free(tgids);
+  procstate_keep_close(&keep);
+  cg_files_destroy(files);
+  close(cg);
+  close(proc);
+  rmdir(dir);
+}
+
 int main(void) {
   test_self();
   test_starts();
   test_kept_fds();
+  test_kept_v2_lists();
   test_fixtures();
   test_parse_edge();
   test_classify();
