@@ -469,8 +469,7 @@ static void read_load(container_t *c, int dirfd, int hierarchy) {
   task_counts_t counts;
   /* The start times go to the delay accounting, read next (not for the host: no delays). */
   procstate_starts_t *starts = c->is_host ? NULL : &c->starts;
-  /* v2 only: v1's thread lists read stale through a kept fd (see procstate_keep_t). */
-  c->task_keep.list_files = hierarchy && c->dirs_kept ? c->files : NULL;
+  c->task_keep.list_files = c->dirs_kept ? c->files : NULL;
   int err = proc_root_fd >= 0
                 ? task_sample_subtree_at(dirfd, proc_root_fd, &c->task_method, &counts, starts,
                                          &c->task_keep)

@@ -267,18 +267,23 @@ static int handle_tid(int proc_dirfd, const char *tid, size_t len, task_counts_t
  * cgroup.threads or v1's tasks. Returns the fd or -errno. */
 static int open_thread_list(int cgroup_dirfd, cg_files_t *list_files, bool *kept_fd) {
   *kept_fd = false;
+  int fd = -EMFILE;
   if (list_files != NULL) {
-    int fd = cg_files_fd(list_files, cgroup_dirfd, "cgroup.threads");
-    if (fd >= 0) {
-      *kept_fd = true;
-      return fd;
-    }
-    if (fd != -EMFILE)
+    fd = cg_files_fd(list_files, cgroup_dirfd, "cgroup.threads");
+    *kept_fd = fd >= 0;
+    if (fd >= 0 || (fd != -EMFILE && fd != -ENOENT))
       return fd;
   }
-  int fd = openat(cgroup_dirfd, "cgroup.threads", O_RDONLY | O_CLOEXEC);
-  if (fd < 0 && errno == ENOENT) /* cgroup v1 */
-    fd = openat(cgroup_dirfd, "tasks", O_RDONLY | O_CLOEXEC);
+  if (fd == -EMFILE) { /* not kept: open it for this read */
+    fd = openat(cgroup_dirfd, "cgroup.threads", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0)
+      return fd;
+    fd = -errno;
+  }
+  if (fd != -ENOENT)
+    return fd;
+  /* cgroup v1 (with list_files, its missing cgroup.threads is known without a syscall) */
+  fd = openat(cgroup_dirfd, "tasks", O_RDONLY | O_CLOEXEC);
   return fd < 0 ? -errno : fd;
 }
 

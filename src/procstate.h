@@ -43,9 +43,10 @@ typedef struct {
 typedef struct {
   procstate_kept_t *v; /* v[0..sorted): from earlier counts, sorted by TID; then new ones */
   size_t n, cap, sorted;
-  /* Optional, set by the caller for a cgroup v2 directory only: keeps the top cgroup's
-   * cgroup.threads open. v1's tasks list is a pidlist the kernel caches for a second after a
-   * read, so a kept v1 fd re-read within that second returns the old list. */
+  /* Optional, the cache of the caller's directory fd: keeps the top cgroup's cgroup.threads
+   * (v2) open. A v1 directory has none (only that is remembered), and its tasks file is opened
+   * at every count: v1's lists are pidlists the kernel caches for a second after a read, so a
+   * kept v1 fd re-read within that second returns the old list. */
   cg_files_t *list_files;
 } procstate_keep_t;
 

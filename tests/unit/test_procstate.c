@@ -480,6 +480,28 @@ static void test_kept_fds(void) {
   CHECK_INT(kept.n, 0);
   procstate_keep_close(&kept);
 
+  /* A v1 directory (tasks, no cgroup.threads) with a list cache: tasks is read, never kept. */
+  char v1[] = "/tmp/test_procstate_v1.XXXXXX";
+  CHECK(mkdtemp(v1) != NULL);
+  char line[32];
+  snprintf(line, sizeof(line), "%d\n", (int)kids[2]);
+  write_file(v1, "tasks", line);
+  int v1fd = open(v1, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  cg_files_set_budget(base + 10);
+  cg_files_t *files = cg_files_create();
+  procstate_keep_t v1keep = {.list_files = files};
+  for (int round = 0; round < 2; round++) {
+    c = sample_kept(v1fd, proc, &v1keep);
+    CHECK_INT(c.sleeping, 1);
+    CHECK_INT(cg_files_kept(), base + 1); /* the thread's stat only */
+  }
+  procstate_keep_close(&v1keep);
+  cg_files_destroy(files);
+  close(v1fd);
+  snprintf(line, sizeof(line), "%s/tasks", v1);
+  unlink(line);
+  rmdir(v1);
+
   kill(kids[0], SIGKILL);
   kill(kids[2], SIGKILL);
   waitpid(kids[0], NULL, 0);
