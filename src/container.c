@@ -136,9 +136,21 @@ typedef struct {
   size_t n_values;
   bool meta;
 } batch_list_t;
+/* The network requests of a read callback's containers, sent to the namespace worker as one
+ * batch after their other reads: a round trip per container cost two thread wake-ups. Sized once
+ * for every member of the callback. */
+typedef struct {
+  struct container_s **owners;
+  pid_t (*pids)[NET_MAX_PIDS];
+  netns_request_t *reqs;
+  netns_result_t *results;
+  int *statuses;
+  size_t n, cap;
+} net_pending_t;
 typedef struct {
   batch_list_t *lists;
   size_t n, cap;
+  net_pending_t net;
 } batch_t;
 
 struct shard_s;
@@ -168,7 +180,7 @@ typedef struct container_s {
   bool final_read_done;
   meta_data_t *meta;
   bool meta_due;         /* the next list of this read carries the meta data */
-  batch_t *batch;        /* during a read: where its lists wait (NULL: dispatch at once) */
+  batch_t *batch;        /* during a read: where its lists and network request wait */
   struct shard_s *shard; /* the read callback that reads it, see shard_add() */
   size_t shard_index;
   uint32_t delays_shown; /* TS_F_DELAY bits of the rarer delay kinds once they moved */
@@ -593,11 +605,12 @@ static bool still_in_host_netns(container_t *c) {
   return false;
 }
 
-/* known/n_known: the container's processes if this read already listed them (delays). */
-static void read_network(container_t *c, int dirfd, const pid_t *known, size_t n_known) {
+/* Fills req, whose candidates go to pids, for the namespace worker; false when there is nothing to
+ * ask. known/n_known: the container's processes if this read already listed them (delays). */
+static bool net_request_prepare(container_t *c, int dirfd, const pid_t *known, size_t n_known,
+                                pid_t *pids, netns_request_t *req) {
   if (still_in_host_netns(c))
-    return;
-  pid_t pids[NET_MAX_PIDS];
+    return false;
   size_t n;
   if (n_known > 0) {
     n = n_known < NET_MAX_PIDS ? n_known : NET_MAX_PIDS;
@@ -606,19 +619,22 @@ static void read_network(container_t *c, int dirfd, const pid_t *known, size_t n
     n = collect_pids(dirfd, pids, NET_MAX_PIDS, 0);
   }
   if (n == 0)
-    return;
-  netns_request_t req = {.proc_root = conf_proc_root,
-                         .pids = pids,
-                         .n_pids = n,
-                         .still_member = net_still_member,
-                         .claim = net_claim,
-                         .ctx = c};
-  netns_result_t res;
-  int status = netns_read(&req, &res);
+    return false;
+  *req = (netns_request_t){.proc_root = conf_proc_root,
+                           .pids = pids,
+                           .n_pids = n,
+                           .still_member = net_still_member,
+                           .claim = net_claim,
+                           .ctx = c};
+  return true;
+}
+
+/* Dispatches what the worker found in c's namespace, or notes why there is nothing. */
+static void net_result_handle(container_t *c, int status, const netns_result_t *res) {
   switch (status) {
   case NETNS_OK:
-    for (size_t i = 0; i < res.n_ifs; i++) {
-      const netns_if_stats_t *s = &res.ifs[i];
+    for (size_t i = 0; i < res->n_ifs; i++) {
+      const netns_if_stats_t *s = &res->ifs[i];
       if (!select_matches(conf_interfaces, s->name))
         continue;
       char ifname[DATA_MAX_NAME_LEN];
@@ -638,7 +654,7 @@ static void read_network(container_t *c, int dirfd, const pid_t *known, size_t n
     }
     break;
   case NETNS_HOST:
-    c->host_netns_pid = res.pid;
+    c->host_netns_pid = res->pid;
     if (!c->host_netns_noted) {
       c->host_netns_noted = true;
       DEBUG(PLUGIN_NAME " plugin: container %s uses the host's network namespace: no interface "
@@ -649,20 +665,38 @@ static void read_network(container_t *c, int dirfd, const pid_t *known, size_t n
     }
     break;
   case NETNS_NOPERM:
-    network_off(res.errmsg[0] ? res.errmsg : NETNS_PERM_HINT);
+    network_off(res->errmsg[0] ? res->errmsg : NETNS_PERM_HINT);
     break;
   case NETNS_POISONED:
-    network_off(res.errmsg[0] ? res.errmsg
-                              : "the namespace worker cannot return to the host "
-                                "namespace");
+    network_off(res->errmsg[0] ? res->errmsg
+                               : "the namespace worker cannot return to the host "
+                                 "namespace");
     break;
   case NETNS_NO_PID:
   case NETNS_SKIPPED:
   case NETNS_STOPPED:
     break;
   default:
-    report_file_error(c, "ns/net", status, res.errmsg[0] ? res.errmsg : "network read failed");
+    report_file_error(c, "ns/net", status, res->errmsg[0] ? res->errmsg : "network read failed");
   }
+}
+
+/* Within a read callback's pass the request waits in its batch (see net_pending_read()); outside
+ * one (the exit watcher's final read) it is read at once. */
+static void read_network(container_t *c, int dirfd, const pid_t *known, size_t n_known) {
+  net_pending_t *p = c->batch != NULL ? &c->batch->net : NULL;
+  if (p != NULL && p->n < p->cap) {
+    if (net_request_prepare(c, dirfd, known, n_known, p->pids[p->n], &p->reqs[p->n]))
+      p->owners[p->n++] = c;
+    return;
+  }
+  pid_t pids[NET_MAX_PIDS];
+  netns_request_t req;
+  if (!net_request_prepare(c, dirfd, known, n_known, pids, &req))
+    return;
+  netns_result_t res;
+  int status = netns_read(&req, &res);
+  net_result_handle(c, status, &res);
   netns_result_free(&res);
 }
 
@@ -993,12 +1027,12 @@ static void container_read_locked(container_t *c) {
 }
 
 /* ---- read callbacks: containers in shards ----
- * One collectd read callback reads up to ContainersPerCallback containers in turn and hands
- * their lists to collectd in bursts. A callback per container cost a read-thread wake-up per
- * container and writer wake-ups per few lists, dearer than the reads themselves on a virtual
- * machine. Discovery adds and removes members under the shard's lock, which a read holds for
- * its whole pass: a container is never freed while a read uses it. Lock order: registry_lock,
- * a shard's lock, a container's read_lock. */
+ * One collectd read callback reads up to ContainersPerCallback containers in turn, asks the
+ * namespace worker for all their network counters at once, and hands their lists to collectd in
+ * bursts. A callback per container cost a read-thread wake-up per container and writer wake-ups
+ * per few lists, dearer than the reads themselves on a virtual machine. Discovery adds and removes
+ * members under the shard's lock, which a read holds for its whole pass: a container is never freed
+ * while a read uses it. Lock order: registry_lock, a shard's lock, a container's read_lock. */
 typedef struct shard_s {
   pthread_mutex_t lock;
   container_t **members;
@@ -1011,6 +1045,41 @@ typedef struct shard_s {
 static shard_t *shards; /* under registry_lock */
 static unsigned shard_serial;
 
+static bool net_pending_alloc(net_pending_t *p, size_t cap) {
+  p->owners = calloc(cap, sizeof(*p->owners));
+  p->pids = calloc(cap, sizeof(*p->pids));
+  p->reqs = calloc(cap, sizeof(*p->reqs));
+  p->results = calloc(cap, sizeof(*p->results));
+  p->statuses = calloc(cap, sizeof(*p->statuses));
+  p->cap = cap;
+  return p->owners && p->pids && p->reqs && p->results && p->statuses;
+}
+
+static void net_pending_free(net_pending_t *p) {
+  free(p->owners);
+  free(p->pids);
+  free(p->reqs);
+  free(p->results);
+  free(p->statuses);
+}
+
+/* The pass's network requests in one round trip to the namespace worker. Each container's lists
+ * still carry the time its read began (c->sample_time). */
+static void net_pending_read(batch_t *b) {
+  net_pending_t *p = &b->net;
+  netns_read_batch(p->reqs, p->results, p->statuses, p->n);
+  for (size_t i = 0; i < p->n; i++) {
+    container_t *c = p->owners[i];
+    pthread_mutex_lock(&c->read_lock);
+    c->batch = b;
+    net_result_handle(c, p->statuses[i], &p->results[i]);
+    c->batch = NULL;
+    pthread_mutex_unlock(&c->read_lock);
+    netns_result_free(&p->results[i]);
+  }
+  p->n = 0;
+}
+
 static void shard_free(void *arg) {
   shard_t *s = arg;
   if (!s)
@@ -1018,6 +1087,7 @@ static void shard_free(void *arg) {
   pthread_mutex_destroy(&s->lock);
   free(s->members);
   free(s->batch.lists);
+  net_pending_free(&s->batch.net);
   free(s);
 }
 
@@ -1032,6 +1102,7 @@ static int shard_read(user_data_t *ud) {
     c->batch = NULL;
     pthread_mutex_unlock(&c->read_lock);
   }
+  net_pending_read(&s->batch);
   batch_flush(&s->batch);
   pthread_mutex_unlock(&s->lock);
   return 0; /* never an error: collectd would slow the callback down */
@@ -1047,11 +1118,13 @@ static shard_t *shard_with_room(const container_t *c) {
   size_t cap = (size_t)conf_per_callback;
   /* Room for about 24 lists per container, at most 256 lists (92 KiB) per callback. */
   size_t lists = cap * 24 < 48 ? 48 : cap * 24 > 256 ? 256 : cap * 24;
+  bool allocated = false;
   if (s) {
     s->members = calloc(cap, sizeof(*s->members));
     s->batch.lists = calloc(lists, sizeof(*s->batch.lists));
+    allocated = net_pending_alloc(&s->batch.net, cap) && s->members && s->batch.lists;
   }
-  if (!s || !s->members || !s->batch.lists) {
+  if (!allocated) {
     ERROR(PLUGIN_NAME " plugin: out of memory for a read callback.");
     shard_free(s);
     return NULL;

@@ -30,12 +30,15 @@
 /* The kernel never sends a dump skb larger than 32 KiB, so one recv() each without MSG_PEEK. */
 #define NETNS_MSG_BUF 32768
 
+/* A caller's batch of requests. It stays at the head of the queue while served: a replacement
+ * worker goes on from next when the one serving it retired. */
 typedef struct job {
-  const netns_request_t *req;
-  netns_result_t *res;
-  int status;
+  const netns_request_t *reqs;
+  netns_result_t *results;
+  int *statuses;
+  size_t n, next; /* next: the first request not served yet */
   bool done;
-  struct job *next;
+  struct job *next_job;
 } job_t;
 
 static struct {
@@ -51,7 +54,8 @@ static struct {
   int host_fd;
   netns_id_t host_id;
   netns_log_fn log;
-  unsigned fail_returns; /* test hook */
+  unsigned fail_returns;       /* test hook */
+  unsigned long jobs_taken_up; /* test hook: jobs the workers began or resumed */
 } g = {
     .lock = PTHREAD_MUTEX_INITIALIZER,
     .work_cv = PTHREAD_COND_INITIALIZER,
@@ -390,11 +394,34 @@ static int serve(const netns_request_t *req, netns_result_t *res, bool *retire) 
   return rc;
 }
 
-static void fail_queue(int status);
-
-static void finish(job_t *j, int status) {
-  j->status = status;
+/* Under g.lock: takes the finished job at the head off the queue and wakes its caller. */
+static void finish_head(void) {
+  job_t *j = g.head;
+  g.head = j->next_job;
+  if (g.head == NULL)
+    g.tail = NULL;
   j->done = true;
+  pthread_cond_broadcast(&g.done_cv);
+}
+
+/* Under g.lock: the requests of j not served yet get status, and j is done. */
+static void fail_rest(job_t *j, int status) {
+  for (; j->next < j->n; j->next++) {
+    seterr(&j->results[j->next], "%s", netns_status_str(status));
+    j->statuses[j->next] = status;
+  }
+  j->done = true;
+}
+
+/* Under g.lock: fails every queued request. */
+static void fail_queue(int status) {
+  while (g.head != NULL) {
+    job_t *j = g.head;
+    g.head = j->next_job;
+    fail_rest(j, status);
+  }
+  g.tail = NULL;
+  pthread_cond_broadcast(&g.done_cv);
 }
 
 static void *worker_main(void *arg) {
@@ -404,52 +431,40 @@ static void *worker_main(void *arg) {
   sigfillset(&all);
   pthread_sigmask(SIG_BLOCK, &all, NULL);
 
+  bool retire = false;
   pthread_mutex_lock(&g.lock);
-  for (;;) {
+  while (!retire) {
     while (!g.stopping && g.head == NULL)
       pthread_cond_wait(&g.work_cv, &g.lock);
     if (g.stopping)
-      break;
+      break; /* netns_shutdown() fails what is left */
     job_t *j = g.head;
-    g.head = j->next;
-    if (g.head == NULL)
-      g.tail = NULL;
-    pthread_mutex_unlock(&g.lock);
-
-    bool retire = false;
-    int status = serve(j->req, j->res, &retire);
-
-    pthread_mutex_lock(&g.lock);
-    finish(j, status);
-    if (retire) {
-      /* This thread sits in a foreign namespace: never serve again. A waiting netns_read()
-       * starts the replacement (from a host-namespace thread: a thread created here would
-       * inherit the foreign namespace). */
-      g.worker_retired = true;
-      if (g.respawns >= NETNS_MAX_RESPAWNS) {
-        g.poisoned = true;
-        logf_(LOG_ERR, "netns worker retired %u times: network collection stops", g.respawns + 1);
-        fail_queue(NETNS_POISONED);
-      }
-      pthread_cond_broadcast(&g.done_cv); /* waiters start the replacement */
-      break;
+    g.jobs_taken_up++;
+    while (j->next < j->n && !retire && !g.stopping) {
+      size_t i = j->next;
+      pthread_mutex_unlock(&g.lock);
+      int status = serve(&j->reqs[i], &j->results[i], &retire);
+      pthread_mutex_lock(&g.lock);
+      j->statuses[i] = status;
+      j->next = i + 1;
     }
-    pthread_cond_broadcast(&g.done_cv);
+    if (j->next == j->n)
+      finish_head();
+  }
+  if (retire) {
+    /* This thread sits in a foreign namespace: never serve again. A waiting caller starts the
+     * replacement (from a host-namespace thread: a thread created here would inherit the
+     * foreign namespace). */
+    g.worker_retired = true;
+    if (g.respawns >= NETNS_MAX_RESPAWNS) {
+      g.poisoned = true;
+      logf_(LOG_ERR, "netns worker retired %u times: network collection stops", g.respawns + 1);
+      fail_queue(NETNS_POISONED);
+    }
+    pthread_cond_broadcast(&g.done_cv); /* waiters start the replacement */
   }
   pthread_mutex_unlock(&g.lock);
   return NULL;
-}
-
-/* Under g.lock: fails every queued request. */
-static void fail_queue(int status) {
-  while (g.head != NULL) {
-    job_t *j = g.head;
-    g.head = j->next;
-    seterr(j->res, "%s", netns_status_str(status));
-    finish(j, status);
-  }
-  g.tail = NULL;
-  pthread_cond_broadcast(&g.done_cv);
 }
 
 /* Under g.lock: joins a retired worker and starts a fresh one. */
@@ -547,22 +562,26 @@ static bool ensure_worker_locked(void) {
   return !g.poisoned;
 }
 
-int netns_read(const netns_request_t *req, netns_result_t *res) {
-  result_init(res);
-  job_t j = {.req = req, .res = res};
+void netns_read_batch(const netns_request_t *reqs, netns_result_t *results, int *statuses,
+                      size_t n) {
+  for (size_t i = 0; i < n; i++)
+    result_init(&results[i]);
+  if (n == 0)
+    return;
+  job_t j = {.reqs = reqs, .results = results, .statuses = statuses, .n = n};
   pthread_mutex_lock(&g.lock);
   if (!g.initialized || g.stopping) {
+    fail_rest(&j, NETNS_STOPPED);
     pthread_mutex_unlock(&g.lock);
-    seterr(res, "%s", netns_status_str(NETNS_STOPPED));
-    return NETNS_STOPPED;
+    return;
   }
   if (!ensure_worker_locked()) {
+    fail_rest(&j, NETNS_POISONED);
     pthread_mutex_unlock(&g.lock);
-    seterr(res, "%s", netns_status_str(NETNS_POISONED));
-    return NETNS_POISONED;
+    return;
   }
   if (g.tail)
-    g.tail->next = &j;
+    g.tail->next_job = &j;
   else
     g.head = &j;
   g.tail = &j;
@@ -573,11 +592,23 @@ int netns_read(const netns_request_t *req, netns_result_t *res) {
       ensure_worker_locked(); /* our job is still queued behind a retired worker */
   }
   pthread_mutex_unlock(&g.lock);
-  return j.status;
+}
+
+int netns_read(const netns_request_t *req, netns_result_t *res) {
+  int status;
+  netns_read_batch(req, res, &status, 1);
+  return status;
 }
 
 void netns_test_fail_returns(unsigned n) {
   pthread_mutex_lock(&g.lock);
   g.fail_returns = n;
   pthread_mutex_unlock(&g.lock);
+}
+
+unsigned long netns_test_jobs_taken_up(void) {
+  pthread_mutex_lock(&g.lock);
+  unsigned long n = g.jobs_taken_up;
+  pthread_mutex_unlock(&g.lock);
+  return n;
 }

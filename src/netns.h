@@ -1,11 +1,13 @@
 /* Per-interface counters read from a container's own network namespace.
  *
  * setns() changes only the calling thread, and collectd's read threads serve every plugin, so all
- * namespace switching happens on one worker thread owned by this module. For each request the
- * worker opens PROC_ROOT/PID/ns/net, enters it, creates a NETLINK_ROUTE socket there, returns to
- * the host namespace and closes the namespace fd at once (an open fd would keep a dead
- * container's namespace, its veth and addresses alive), then dumps the links over the socket.
- * No collectd calls here: messages go through the log callback given to netns_init(). */
+ * namespace switching happens on one worker thread owned by this module. A caller hands it a
+ * batch of requests as one job (a thread wake-up costs more than the reads: one round trip per
+ * batch, not per container). For each request the worker opens PROC_ROOT/PID/ns/net, enters it,
+ * creates a NETLINK_ROUTE socket there, returns to the host namespace and closes the namespace fd
+ * at once (an open fd would keep a dead container's namespace, its veth and addresses alive),
+ * then dumps the links over the socket. No collectd calls here: messages go through the log
+ * callback given to netns_init(). */
 #ifndef CONTAINER_NETNS_H
 #define CONTAINER_NETNS_H
 
@@ -33,8 +35,8 @@ typedef struct {
   uint64_t rx_dropped, tx_dropped;
 } netns_if_stats_t;
 
-/* Status codes of netns_read() / netns_identify(). Negative values are -errno of some other
- * failure; netns_result_t.errmsg then says which step failed. */
+/* Status codes of netns_read(), netns_read_batch() and netns_identify(). Negative values are -errno
+ * of some other failure; netns_result_t.errmsg then says which step failed. */
 enum {
   NETNS_OK = 0,       /* ifs/n_ifs filled */
   NETNS_HOST = 1,     /* the container uses the host's namespace: it has no counters of its own */
@@ -81,9 +83,14 @@ int netns_init(netns_log_fn log);
  * netns_init() may be called again afterwards. */
 void netns_shutdown(void);
 
-/* Reads the interface counters of the container's namespace on the worker thread. Blocks;
- * callable from several threads at once (requests are served one at a time). res is always
- * initialised; call netns_result_free() whatever the status. */
+/* Reads the interface counters of n containers' namespaces on the worker thread, in order, as
+ * one job; statuses[i] is the status of reqs[i]. Blocks; callable from several threads at once
+ * (jobs are served one at a time). If the worker retires midway, its replacement serves the rest.
+ * Every result is initialised; call netns_result_free() on each whatever its status. */
+void netns_read_batch(const netns_request_t *reqs, netns_result_t *results, int *statuses,
+                      size_t n);
+
+/* netns_read_batch() of one request; returns its status. */
 int netns_read(const netns_request_t *req, netns_result_t *res);
 
 /* Only finds the namespace identity (open, check, fstat, close) on the calling thread: no setns.
@@ -104,5 +111,9 @@ int netns_parse_link(const void *msg, size_t len, netns_if_stats_t *out);
 
 /* Tests only: make the next n returns to the host namespace fail as if setns() had failed. */
 void netns_test_fail_returns(unsigned n);
+
+/* Tests only: how many jobs workers have taken up since the process started (a job resumed by a
+ * replacement worker counts again). */
+unsigned long netns_test_jobs_taken_up(void);
 
 #endif

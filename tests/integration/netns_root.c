@@ -5,7 +5,9 @@
  * checks what netns_read() reports against `ip -s link`. Also: the host namespace, dead PIDs,
  * EPERM without CAP_SYS_ADMIN, a failed return to the host namespace, concurrent callers, that
  * every thread is back in the host namespace after each read, and that nothing pins a dead
- * container's namespace. Prints the cost of one namespace read. Exit 77 (SKIP) when not root. */
+ * container's namespace. Batches (netns_read_batch) over three more namespaces with a veth
+ * pair each: the results of one read each, one job for the worker, a failed return midway,
+ * a shutdown midway. Prints the cost of one namespace read. Exit 77 (SKIP) when not root. */
 #define _GNU_SOURCE
 #include "netns.h"
 #include "proccgroup.h"
@@ -35,10 +37,14 @@
 #define PORT 5555
 #define PAYLOAD (1024 * 1024)
 #define COST_SAMPLES 200
+#define N_VETH_NS 3
 
 static char ns_a[32], ns_b[32], veth_a[16], veth_b[16];
 static char cg_dir[256], cg_rel[64];
 static pid_t child_a = -1, child_b = -1, child_h = -1;
+/* Namespaces with a veth pair inside each, and a process living in each. */
+static char ns_x[N_VETH_NS][32], veth_x[N_VETH_NS][16], peer_x[N_VETH_NS][16];
+static pid_t child_x[N_VETH_NS] = {-1, -1, -1};
 static int cmd_a = -1; /* write end: commands to child A */
 static uint64_t host_ino;
 
@@ -65,6 +71,12 @@ static void cleanup(void) {
   reap(&child_a);
   reap(&child_b);
   reap(&child_h);
+  for (int k = 0; k < N_VETH_NS; k++) {
+    reap(&child_x[k]);
+    if (ns_x[k][0])
+      sh("ip netns del %s 2>/dev/null", ns_x[k]);
+    ns_x[k][0] = '\0';
+  }
   if (ns_a[0])
     sh("ip netns del %s 2>/dev/null", ns_a);
   if (ns_b[0])
@@ -361,6 +373,169 @@ static void *conc_thread(void *arg) {
   return NULL;
 }
 
+/* Namespace k with a veth pair veth_x[k] / peer_x[k] inside, and a process in it. */
+static void make_veth_ns(int k) {
+  snprintf(ns_x[k], sizeof(ns_x[k]), "nsrt-x%d-%d", k, (int)getpid());
+  snprintf(veth_x[k], sizeof(veth_x[k]), "nsx%d%d", k, (int)getpid() % 1000000);
+  snprintf(peer_x[k], sizeof(peer_x[k]), "nsp%d%d", k, (int)getpid() % 1000000);
+  CHECK_INT(sh("ip netns add %s && ip -n %s link add %s type veth peer name %s", ns_x[k], ns_x[k],
+               veth_x[k], peer_x[k]),
+            0);
+  fflush(stdout);
+  child_x[k] = fork();
+  if (child_x[k] == 0) {
+    enter_named_ns(ns_x[k]);
+    for (;;)
+      pause();
+  }
+}
+
+static netns_id_t named_ns_id(const char *name) {
+  char path[128];
+  struct stat st = {0};
+  snprintf(path, sizeof(path), "/run/netns/%s", name);
+  CHECK(stat(path, &st) == 0);
+  return (netns_id_t){.dev = (uint64_t)st.st_dev, .ino = (uint64_t)st.st_ino};
+}
+
+/* Until the process has entered the namespace. */
+static bool wait_in_ns(pid_t pid, netns_id_t id) {
+  char path[64];
+  snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
+  for (int i = 0; i < 200; i++) {
+    struct stat st;
+    if (stat(path, &st) == 0 && (uint64_t)st.st_ino == id.ino)
+      return true;
+    usleep(5000);
+  }
+  return false;
+}
+
+/* A batch over the veth namespaces, a dead PID, the host namespace and A gives what one read
+ * each gives, in one job. */
+static void test_batch(pid_t dead) {
+  pid_t pids[] = {child_x[0], child_x[1], dead, child_h, child_x[2], child_a};
+  enum { N = sizeof(pids) / sizeof(pids[0]) };
+  const int expected[N] = {NETNS_OK, NETNS_OK, NETNS_NO_PID, NETNS_HOST, NETNS_OK, NETNS_OK};
+  const int veth_of[N] = {0, 1, -1, -1, 2, -1};
+  netns_request_t reqs[N];
+  for (int i = 0; i < N; i++)
+    reqs[i] = (netns_request_t){.proc_root = "/proc",
+                                .pids = &pids[i],
+                                .n_pids = 1,
+                                .still_member = pids[i] == child_a ? member : accept_all};
+  netns_result_t one[N], batch[N];
+  int one_status[N], batch_status[N];
+  for (int i = 0; i < N; i++)
+    one_status[i] = netns_read(&reqs[i], &one[i]);
+  unsigned long jobs = netns_test_jobs_taken_up();
+  netns_read_batch(reqs, batch, batch_status, N);
+  CHECK_INT(netns_test_jobs_taken_up() - jobs, 1);
+  CHECK(all_threads_home());
+  for (int i = 0; i < N; i++) {
+    CHECK_INT(one_status[i], expected[i]);
+    CHECK_INT(batch_status[i], expected[i]);
+    CHECK_INT(batch[i].pid, one[i].pid);
+    CHECK(netns_id_equal(batch[i].id, one[i].id));
+    CHECK_INT(batch[i].n_ifs, one[i].n_ifs);
+    for (size_t k = 0; k < batch[i].n_ifs && k < one[i].n_ifs; k++) {
+      CHECK_STR(batch[i].ifs[k].name, one[i].ifs[k].name);
+      CHECK_INT(batch[i].ifs[k].ifindex, one[i].ifs[k].ifindex);
+    }
+    int d = veth_of[i];
+    if (d >= 0) {
+      CHECK(netns_id_equal(batch[i].id, named_ns_id(ns_x[d])));
+      CHECK_INT(batch[i].n_ifs, 3);
+      CHECK(find_if(&batch[i], "lo") != NULL);
+      CHECK(find_if(&batch[i], veth_x[d]) != NULL);
+      CHECK(find_if(&batch[i], peer_x[d]) != NULL);
+    }
+    if (pids[i] == child_a)
+      CHECK(find_if(&batch[i], veth_a) != NULL);
+    if (pids[i] == child_h)
+      CHECK_U64(batch[i].id.ino, host_ino);
+    netns_result_free(&one[i]);
+    netns_result_free(&batch[i]);
+  }
+}
+
+/* The first return of a batch of three fails: that request fails as a single read would, the
+ * worker retires, and its replacement serves the other two. */
+static void test_batch_failed_return(void) {
+  pid_t pids[] = {child_x[0], child_x[1], child_x[2]};
+  netns_request_t reqs[3];
+  for (int i = 0; i < 3; i++)
+    reqs[i] = (netns_request_t){
+        .proc_root = "/proc", .pids = &pids[i], .n_pids = 1, .still_member = accept_all};
+  netns_result_t res[3];
+  int status[3];
+  int err0 = log_err, warn0 = log_warn;
+  unsigned long jobs = netns_test_jobs_taken_up();
+  netns_test_fail_returns(1);
+  netns_read_batch(reqs, res, status, 3);
+  CHECK_INT(status[0], NETNS_POISONED);
+  CHECK(strstr(res[0].errmsg, "host network namespace") != NULL);
+  CHECK(res[0].ifs == NULL);
+  CHECK_INT(status[1], NETNS_OK);
+  CHECK(find_if(&res[1], veth_x[1]) != NULL);
+  CHECK_INT(status[2], NETNS_OK);
+  CHECK(find_if(&res[2], veth_x[2]) != NULL);
+  CHECK_INT(netns_test_jobs_taken_up() - jobs, 2); /* taken up, then resumed */
+  CHECK_INT(log_err - err0, 1);
+  CHECK_INT(log_warn - warn0, 1);
+  CHECK(all_threads_home());
+  for (int i = 0; i < 3; i++)
+    netns_result_free(&res[i]);
+}
+
+typedef struct {
+  netns_request_t reqs[300];
+  netns_result_t res[300];
+  int status[300];
+  bool started;
+} long_batch_t;
+
+static void *long_batch_thread(void *arg) {
+  long_batch_t *b = arg;
+  __atomic_store_n(&b->started, true, __ATOMIC_SEQ_CST);
+  netns_read_batch(b->reqs, b->res, b->status, 300);
+  return NULL;
+}
+
+/* A shutdown while a long batch is served: what was served is there, the rest is
+ * NETNS_STOPPED, nothing is left uninitialised. */
+static void test_batch_shutdown(void) {
+  static long_batch_t b;
+  for (int i = 0; i < 300; i++)
+    b.reqs[i] =
+        (netns_request_t){.proc_root = "/proc", .pids = &child_x[i % N_VETH_NS], .n_pids = 1};
+  memset(b.res, 0x5a, sizeof(b.res));
+  for (int i = 0; i < 300; i++)
+    b.status[i] = 12345;
+  pthread_t th;
+  pthread_create(&th, NULL, long_batch_thread, &b);
+  while (!__atomic_load_n(&b.started, __ATOMIC_SEQ_CST))
+    usleep(100);
+  usleep(2000);
+  netns_shutdown();
+  pthread_join(th, NULL);
+  int served = 0, stopped = 0, order_ok = 1;
+  for (int i = 0; i < 300; i++) {
+    if (b.status[i] == NETNS_OK) {
+      order_ok &= stopped == 0; /* served in order: no request after a stopped one */
+      served += find_if(&b.res[i], veth_x[i % N_VETH_NS]) != NULL;
+    } else {
+      stopped += b.status[i] == NETNS_STOPPED && b.res[i].ifs == NULL &&
+                 strcmp(b.res[i].errmsg, netns_status_str(NETNS_STOPPED)) == 0;
+    }
+    netns_result_free(&b.res[i]);
+  }
+  printf("  shutdown during a batch of 300: %d served, %d stopped\n", served, stopped);
+  CHECK_INT(served + stopped, 300);
+  CHECK(order_ok);
+  CHECK(all_threads_home());
+}
+
 int main(void) {
   if (geteuid() != 0)
     TEST_SKIP("netns_root needs root: it creates network namespaces, a veth pair and a cgroup");
@@ -440,6 +615,11 @@ int main(void) {
       break;
     usleep(5000);
   }
+
+  for (int k = 0; k < N_VETH_NS; k++)
+    make_veth_ns(k);
+  for (int k = 0; k < N_VETH_NS; k++)
+    CHECK(wait_in_ns(child_x[k], named_ns_id(ns_x[k])));
 
   test_eperm();
 
@@ -596,6 +776,11 @@ int main(void) {
   netns_test_fail_returns(0);
   CHECK_INT(netns_init(test_log), 0);
   CHECK(read_a(&after));
+
+  test_batch(dead);
+  test_batch_failed_return();
+  test_batch_shutdown();
+  CHECK_INT(netns_init(test_log), 0);
 
   /* Pinning: child A exits and the named namespace goes; nothing of ours may keep it alive. */
   reap(&child_a);

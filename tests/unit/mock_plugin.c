@@ -20,6 +20,7 @@ size_t mock_notifications_num;
 char mock_log_text[1 << 16];
 int mock_errors_logged;
 cdtime_t mock_time;
+cdtime_t mock_time_step;
 int (*mock_config_cb)(oconfig_item_t *);
 plugin_init_cb mock_init_cb;
 plugin_shutdown_cb mock_shutdown_cb;
@@ -96,8 +97,8 @@ void plugin_log(int level, const char *format, ...) {
 }
 
 cdtime_t cdtime(void) {
-  if (mock_time)
-    return mock_time;
+  if (__atomic_load_n(&mock_time, __ATOMIC_SEQ_CST)) /* the namespace worker calls it too */
+    return __atomic_fetch_add(&mock_time, mock_time_step, __ATOMIC_SEQ_CST);
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   return TIME_T_TO_CDTIME_T_STATIC(ts.tv_sec) + NS_TO_CDTIME_T(ts.tv_nsec);
@@ -179,6 +180,7 @@ int plugin_dispatch_values(value_list_t const *vl) {
   snprintf(d->type, sizeof(d->type), "%s", vl->type);
   snprintf(d->type_instance, sizeof(d->type_instance), "%s", vl->type_instance);
   d->values_len = vl->values_len;
+  d->time = vl->time;
   for (size_t i = 0; i < vl->values_len && i < MOCK_MAX_VALUES; i++)
     d->values[i] = vl->values[i];
   const char *id = meta_get(vl->meta, "container_id");

@@ -13,6 +13,7 @@ typedef struct {
   char type[DATA_MAX_NAME_LEN], type_instance[DATA_MAX_NAME_LEN];
   size_t values_len;
   value_t values[MOCK_MAX_VALUES];
+  cdtime_t time;
   char meta_container_id[256];
 } mock_dispatch_t;
 
@@ -38,7 +39,8 @@ extern mock_notification_t mock_notifications[256];
 extern size_t mock_notifications_num;
 extern char mock_log_text[1 << 16]; /* every log line, "LEVEL message\n" */
 extern int mock_errors_logged;
-extern cdtime_t mock_time; /* what cdtime() returns; 0 = the real clock */
+extern cdtime_t mock_time;      /* what cdtime() returns; 0 = the real clock */
+extern cdtime_t mock_time_step; /* added to mock_time after each cdtime() */
 
 /* The callbacks module_register() handed over. */
 extern int (*mock_config_cb)(oconfig_item_t *);

@@ -1,22 +1,32 @@
 /* The collectd glue (src/container.c) against the mock plugin API (mock_plugin.c) and the six
  * fixture trees of tests/fixtures: what is registered, the exact identifiers and values that are
  * dispatched, what is absent, the config errors, container selection, a container vanishing
- * between discovery and read, and a malformed file.
+ * between discovery and read, a malformed file, and (as root) the network counters of a read
+ * callback's containers.
  *
  * Every expected number is a literal copied from (or computed by hand from) the fixture file named
  * in the comment next to it. "line N" counts from 1. Paths are relative to the container's
  * directory in the tree named by the test. Units: CPU time µs, time_in_ms ms, memory bytes. */
+#define _GNU_SOURCE /* unshare() */
 #include "mock_plugin.h"
+#include "netns.h"
 
 #include "testutil.h"
 
 #include <errno.h>
 #include <limits.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 void module_register(void);
@@ -216,6 +226,7 @@ typedef struct {
   bool per_read_files;     /* MaxOpenFiles 0 */
   const char *only_group;  /* "CPU", "Memory"...: that Collect* group on, the others off */
   int per_callback;        /* ContainersPerCallback; 0: 1, a callback container/<id> each */
+  bool network;            /* CollectNetwork (else false) */
 } setup_t;
 
 static void add_path(oconfig_item_t *ci, const char *key, const char *tree, const char *sub) {
@@ -242,7 +253,7 @@ static int start(const setup_t *s, int *config_status) {
   add_path(ci, "PodmanContainersFile", s->tree,
            s->podman_json ? "var/lib/containers/storage/overlay-containers/containers.json"
                           : "no-such-containers.json");
-  mock_config_add_bool(ci, "CollectNetwork", false);
+  mock_config_add_bool(ci, "CollectNetwork", s->network);
   /* Taskstats asks the running kernel about PIDs: the fixtures' PIDs are not its processes. */
   mock_config_add_bool(ci, "CollectDelay", false);
   mock_config_add_bool(ci, "CollectLoad", s->collect_load);
@@ -1404,6 +1415,256 @@ static void test_shards(void) {
   stop();
 }
 
+/* ---- network counters of a callback's containers ---- */
+
+static int write_text(const char *path, const char *text) {
+  FILE *f = fopen(path, "w");
+  if (!f)
+    return -1;
+  int rc = fputs(text, f) < 0 ? -1 : 0;
+  return fclose(f) != 0 ? -1 : rc;
+}
+
+/* n raw Ethernet frames of 60 bytes out of ifname (retried while the device is not ready). */
+static bool send_frames(const char *ifname, int n) {
+  int s = socket(AF_PACKET, SOCK_RAW, 0);
+  struct sockaddr_ll to = {
+      .sll_family = AF_PACKET, .sll_ifindex = (int)if_nametoindex(ifname), .sll_halen = ETH_ALEN};
+  memset(to.sll_addr, 0xff, ETH_ALEN);
+  unsigned char frame[60] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0, 0, 0, 0, 1, 0x88, 0xb5};
+  int sent = 0;
+  for (int tries = 0; s >= 0 && sent < n && tries < 1000; tries++) {
+    if (sendto(s, frame, sizeof(frame), 0, (struct sockaddr *)&to, sizeof(to)) == sizeof(frame))
+      sent++;
+    else
+      usleep(1000);
+  }
+  if (s >= 0)
+    close(s);
+  return sent == n;
+}
+
+/* A process in a network namespace of its own holding a veth pair vethname/peername, the peer
+ * having sent `frames` frames. -1 if that cannot be made. */
+static pid_t spawn_in_netns(const char *vethname, const char *peername, int frames) {
+  int ready[2];
+  if (pipe(ready) != 0)
+    return -1;
+  fflush(stdout);
+  fflush(stderr);
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(ready[0]);
+    char cmd[256], ok = 'F';
+    snprintf(cmd, sizeof(cmd),
+             "ip link add %s type veth peer name %s && ip link set %s up && ip link set %s up",
+             vethname, peername, vethname, peername);
+    /* No IPv6 chatter on the veths: exactly the frames sent here cross them. */
+    if (unshare(CLONE_NEWNET) == 0) {
+      write_text("/proc/sys/net/ipv6/conf/default/disable_ipv6", "1");
+      write_text("/proc/sys/net/ipv6/conf/all/disable_ipv6", "1");
+      if (system(cmd) == 0 && send_frames(peername, frames))
+        ok = 'R';
+    }
+    if (write(ready[1], &ok, 1) != 1)
+      _exit(1);
+    for (;;)
+      pause();
+  }
+  close(ready[1]);
+  char got = 0;
+  bool ok = pid > 0 && read(ready[0], &got, 1) == 1 && got == 'R';
+  close(ready[0]);
+  if (!ok && pid > 0) {
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+  }
+  return ok ? pid : -1;
+}
+
+/* rx_bytes, rx_packets, tx_bytes, tx_packets of ifname in PID's namespace (/proc/PID/net/dev). */
+static bool net_dev(pid_t pid, const char *ifname, uint64_t v[4]) {
+  char path[64], line[512], want[32];
+  snprintf(path, sizeof(path), "/proc/%d/net/dev", (int)pid);
+  snprintf(want, sizeof(want), "%s:", ifname);
+  FILE *f = fopen(path, "r");
+  bool found = false;
+  while (f && !found && fgets(line, sizeof(line), f)) {
+    char *p = line + strspn(line, " ");
+    if (strncmp(p, want, strlen(want)) != 0)
+      continue;
+    unsigned long long x[10];
+    found = sscanf(p + strlen(want), "%llu %llu %llu %llu %llu %llu %llu %llu %llu %llu", &x[0],
+                   &x[1], &x[2], &x[3], &x[4], &x[5], &x[6], &x[7], &x[8], &x[9]) == 10;
+    if (found) {
+      v[0] = x[0];
+      v[1] = x[1];
+      v[2] = x[8];
+      v[3] = x[9];
+    }
+  }
+  if (f)
+    fclose(f);
+  return found;
+}
+
+enum { NET_IN_NS = 3, NET_CONTAINERS = 6 };
+
+typedef struct {
+  char id[72], name[16];
+  pid_t real; /* the process its fake PID stands for; -1: none (a dead PID) */
+  int own_ns; /* index of its namespace, -1 if it has none of its own */
+} net_container_t;
+
+/* One round of reads: what each container's lists say about its network. */
+static void check_network_round(int line, const net_container_t *cs, unsigned long jobs_expected,
+                                const pid_t *ns_pid) {
+  uint64_t before[NET_IN_NS][2][4], after[NET_IN_NS][2][4];
+  char ifs[NET_IN_NS][2][16];
+  for (int k = 0; k < NET_IN_NS; k++) {
+    snprintf(ifs[k][0], sizeof(ifs[k][0]), "tcv%d", k);
+    snprintf(ifs[k][1], sizeof(ifs[k][1]), "tcp%d", k);
+    for (int e = 0; e < 2; e++)
+      CHECK(net_dev(ns_pid[k], ifs[k][e], before[k][e]));
+  }
+  unsigned long jobs = netns_test_jobs_taken_up();
+  mock_reset_records();
+  CHECK_INT(mock_run_reads(), 0);
+  test_checks++;
+  if (netns_test_jobs_taken_up() - jobs != jobs_expected) {
+    test_failures++;
+    fprintf(stderr, "%s:%d: %lu jobs for the namespace worker, expected %lu\n", __FILE__, line,
+            netns_test_jobs_taken_up() - jobs, jobs_expected);
+  }
+  CHECK_INT(mock_errors_logged, 0);
+  CHECK_INT(count_level("WARNING "), 0);
+  for (int k = 0; k < NET_IN_NS; k++)
+    for (int e = 0; e < 2; e++)
+      CHECK(net_dev(ns_pid[k], ifs[k][e], after[k][e]));
+
+  size_t if_lists = 0;
+  for (size_t i = 0; i < mock_dispatched_num; i++)
+    if_lists += strncmp(mock_dispatched[i].type, "if_", 3) == 0;
+  CHECK_INT(if_lists, NET_IN_NS * 2 * 4); /* 2 interfaces (lo left out), 4 lists each */
+  for (int i = 0; i < NET_CONTAINERS; i++) {
+    const net_container_t *c = &cs[i];
+    const mock_dispatch_t *cpu = mock_find(c->name, "ps_cputime", NULL);
+    CHECK(cpu != NULL);
+    size_t own_if_lists = 0;
+    for (size_t d = 0; d < mock_dispatched_num; d++)
+      own_if_lists += strcmp(mock_dispatched[d].plugin_instance, c->name) == 0 &&
+                      strncmp(mock_dispatched[d].type, "if_", 3) == 0;
+    CHECK_INT(own_if_lists, c->own_ns >= 0 ? 8 : 0);
+    if (c->own_ns < 0 || cpu == NULL)
+      continue;
+    int k = c->own_ns;
+    for (int e = 0; e < 2; e++) {
+      const mock_dispatch_t *oct = mock_find(c->name, "if_octets", ifs[k][e]),
+                            *pkt = mock_find(c->name, "if_packets", ifs[k][e]);
+      CHECK(oct != NULL && pkt != NULL);
+      if (!oct || !pkt)
+        continue;
+      CHECK_STR(oct->meta_container_id, c->id);
+      /* The time the container's read began, like its other lists: not the batch's. */
+      CHECK_U64(oct->time, cpu->time);
+      CHECK_U64(pkt->time, cpu->time);
+      uint64_t got[4] = {(uint64_t)oct->values[0].derive, (uint64_t)pkt->values[0].derive,
+                         (uint64_t)oct->values[1].derive, (uint64_t)pkt->values[1].derive};
+      for (int v = 0; v < 4; v++)
+        CHECK(before[k][e][v] <= got[v] && got[v] <= after[k][e][v]);
+    }
+    /* The peer sent k + 1 frames: each container has counters of its own. */
+    const mock_dispatch_t *peer = mock_find(c->name, "if_packets", ifs[k][1]);
+    CHECK(peer != NULL && (uint64_t)peer->values[1].derive == (uint64_t)k + 1);
+  }
+  /* Each container's lists carry its own read time: the clock moved between containers. */
+  for (int i = 0; i < NET_CONTAINERS; i++)
+    for (int j = i + 1; j < NET_CONTAINERS; j++) {
+      const mock_dispatch_t *a = mock_find(cs[i].name, "ps_cputime", NULL),
+                            *b = mock_find(cs[j].name, "ps_cputime", NULL);
+      CHECK(a && b && a->time != b->time);
+    }
+}
+
+/* Three containers in network namespaces of their own, one in the host's, one whose process is
+ * gone and one without processes: the callback's network reads go to the namespace worker as one
+ * batch, and each container gets its own counters with its own read time. Root only (namespaces,
+ * veth pairs); the fake ProcRoot links each fake PID's ns/net to a real process's. */
+static void test_shard_network(void) {
+  if (geteuid() != 0 || system("ip -V >/dev/null 2>&1") != 0) {
+    printf("test_shard_network: skipped (needs root and iproute2)\n");
+    return;
+  }
+  char tree[PATH_MAX];
+  CHECK_INT(copy_tree("v1-docker-cgroupfs", tree, sizeof(tree)), 0);
+  net_container_t cs[NET_CONTAINERS];
+  pid_t ns_pid[NET_IN_NS];
+  for (int k = 0; k < NET_IN_NS; k++) {
+    char veth[16], peer[16];
+    snprintf(veth, sizeof(veth), "tcv%d", k);
+    snprintf(peer, sizeof(peer), "tcp%d", k);
+    ns_pid[k] = spawn_in_netns(veth, peer, k + 1);
+    CHECK(ns_pid[k] > 0);
+  }
+  for (int i = 0; i < NET_CONTAINERS; i++) {
+    net_container_t *c = &cs[i];
+    if (i < 4) {
+      clone_container(tree, i, c->id, sizeof(c->id));
+      c->own_ns = i < NET_IN_NS ? i : -1;
+      c->real = i < NET_IN_NS ? ns_pid[i] : -1; /* clone 3: a PID that is gone */
+    } else {
+      snprintf(c->id, sizeof(c->id), "%s", i == 4 ? ID_A : ID_B);
+      c->own_ns = -1;
+      c->real = i == 4 ? getpid() : 0; /* A: the host's namespace; B: no process at all */
+    }
+    snprintf(c->name, sizeof(c->name), "%.12s", c->id);
+    if (c->real == 0)
+      continue;
+    int fake = 70000 + i;
+    char path[2 * PATH_MAX], text[1024];
+    snprintf(path, sizeof(path), "%s/sys/fs/cgroup/cpu/docker/%s/cgroup.procs", tree, c->id);
+    snprintf(text, sizeof(text), "%d\n", fake);
+    CHECK_INT(write_text(path, text), 0);
+    if (c->real < 0)
+      continue;
+    snprintf(path, sizeof(path), "%s/proc/%d/ns", tree, fake);
+    char cmd[5 * PATH_MAX];
+    snprintf(cmd, sizeof(cmd), "mkdir -p '%s' && ln -s /proc/%d/ns/net '%s/net'", path,
+             (int)c->real, path);
+    CHECK(system(cmd) == 0);
+    snprintf(path, sizeof(path), "%s/proc/%d/cgroup", tree, fake);
+    snprintf(text, sizeof(text), "4:cpu,cpuacct:/docker/%s\n", c->id);
+    CHECK_INT(write_text(path, text), 0);
+  }
+
+  mock_time = TIME_T_TO_CDTIME_T(1700000000);
+  mock_time_step = MS_TO_CDTIME_T(1);
+  /* One callback: one batch per round. A callback per container: one batch for each container
+   * with a process (A, the dead PID, the three namespaces), later without A (the first read
+   * found it in the host's namespace). */
+  setup_t s = {.tree = tree, .network = true, .per_callback = 64};
+  CHECK_INT(start(&s, NULL), 0);
+  mock_run_reads(); /* discovery */
+  CHECK_INT(mock_active_reads(), 2);
+  check_network_round(__LINE__, cs, 1, ns_pid);
+  check_network_round(__LINE__, cs, 1, ns_pid);
+  stop();
+  s.per_callback = 1;
+  CHECK_INT(start(&s, NULL), 0);
+  mock_run_reads();
+  CHECK_INT(mock_active_reads(), NET_CONTAINERS + 1);
+  check_network_round(__LINE__, cs, 5, ns_pid);
+  check_network_round(__LINE__, cs, 4, ns_pid);
+  stop();
+  mock_time = 0;
+  mock_time_step = 0;
+  for (int k = 0; k < NET_IN_NS; k++)
+    if (ns_pid[k] > 0) {
+      kill(ns_pid[k], SIGKILL);
+      waitpid(ns_pid[k], NULL, 0);
+    }
+}
+
 int main(void) {
   CHECK(mkdtemp(tmp_base) != NULL);
   snprintf(k8s_logs, sizeof(k8s_logs), "%s/var-log-containers", tmp_base);
@@ -1428,6 +1689,7 @@ int main(void) {
   test_meta_data();
   test_compact();
   test_shards();
+  test_shard_network();
   char cmd[PATH_MAX + 16];
   snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp_base);
   CHECK(system(cmd) == 0);

@@ -1,5 +1,6 @@
 /* Unit tests of the parts of netns that need no root: link message parsing, the dedup registry,
- * and the worker's paths that never enter a namespace (host namespace, dead PIDs). */
+ * and the worker's paths that never enter a namespace (host namespace, dead PIDs), one request or
+ * a batch at a time. */
 #include "netns.h"
 #include "netns_registry.h"
 
@@ -343,6 +344,106 @@ static void test_worker_unprivileged(void) {
   CHECK(strstr(NETNS_PERM_HINT, "CAP_SYS_PTRACE") != NULL);
 }
 
+/* A batch is one job for the worker, served in order, with the results one read each gives. */
+static void test_batch_unprivileged(void) {
+  pid_t self = getpid();
+  pid_t dead[] = {999999999, 0x7ffffff0};
+  pid_t dead_then_self[] = {999999999, self};
+  const netns_request_t reqs[] = {
+      {.proc_root = "/proc", .pids = &self, .n_pids = 1},
+      {.proc_root = "/proc", .pids = dead, .n_pids = 2},
+      {.proc_root = "/proc", .pids = dead_then_self, .n_pids = 2},
+      {.proc_root = "/proc", .pids = dead_then_self, .n_pids = 2, .still_member = reject_all},
+      {.proc_root = "/nonexistent", .pids = &self, .n_pids = 1},
+  };
+  enum { N = sizeof(reqs) / sizeof(reqs[0]) };
+  const int expected[N] = {NETNS_HOST, NETNS_NO_PID, NETNS_HOST, NETNS_NO_PID, NETNS_NO_PID};
+  netns_result_t results[N];
+  int statuses[N];
+
+  /* Before init: every request fails, every result is initialised. */
+  memset(results, 0x5a, sizeof(results));
+  for (int i = 0; i < N; i++)
+    statuses[i] = 12345;
+  netns_read_batch(reqs, results, statuses, N);
+  for (int i = 0; i < N; i++) {
+    CHECK_INT(statuses[i], NETNS_STOPPED);
+    CHECK(results[i].ifs == NULL && results[i].n_ifs == 0);
+    CHECK_INT(results[i].pid, -1);
+    CHECK_STR(results[i].errmsg, netns_status_str(NETNS_STOPPED));
+    netns_result_free(&results[i]);
+  }
+
+  CHECK_INT(netns_init(test_log), 0);
+  netns_id_t host = netns_host_id();
+  unsigned long jobs = netns_test_jobs_taken_up();
+  netns_read_batch(reqs, results, statuses, N);
+  CHECK_INT(netns_test_jobs_taken_up() - jobs, 1);
+  for (int i = 0; i < N; i++) {
+    netns_result_t one;
+    CHECK_INT(netns_read(&reqs[i], &one), expected[i]);
+    CHECK_INT(statuses[i], expected[i]);
+    CHECK_INT(results[i].pid, one.pid);
+    CHECK(netns_id_equal(results[i].id, one.id));
+    CHECK(results[i].ifs == NULL);
+    netns_result_free(&one);
+    netns_result_free(&results[i]);
+  }
+  CHECK(netns_id_equal(results[0].id, host));
+  CHECK_INT(results[2].pid, self);
+  CHECK_INT(netns_test_jobs_taken_up() - jobs, 1 + N);
+
+  /* An empty batch never reaches the worker. */
+  jobs = netns_test_jobs_taken_up();
+  netns_read_batch(reqs, results, statuses, 0);
+  CHECK_INT(netns_test_jobs_taken_up(), jobs);
+
+  netns_shutdown();
+  netns_read_batch(reqs, results, statuses, 2);
+  CHECK_INT(statuses[0], NETNS_STOPPED);
+  CHECK_INT(statuses[1], NETNS_STOPPED);
+  CHECK_INT(log_calls, 0);
+}
+
+/* Several callers' batches queued at once: each gets its own results. */
+typedef struct {
+  int rounds, wrong;
+} batch_thread_t;
+
+static void *batch_thread(void *arg) {
+  batch_thread_t *t = arg;
+  pid_t self = getpid(), dead = 999999999;
+  netns_request_t reqs[8];
+  for (int i = 0; i < 8; i++)
+    reqs[i] = (netns_request_t){.proc_root = "/proc", .pids = i % 2 ? &dead : &self, .n_pids = 1};
+  for (; t->rounds < 200; t->rounds++) {
+    netns_result_t results[8];
+    int statuses[8];
+    netns_read_batch(reqs, results, statuses, 8);
+    for (int i = 0; i < 8; i++) {
+      t->wrong += statuses[i] != (i % 2 ? NETNS_NO_PID : NETNS_HOST);
+      netns_result_free(&results[i]);
+    }
+  }
+  return NULL;
+}
+
+static void test_batch_threads(void) {
+  CHECK_INT(netns_init(test_log), 0);
+  unsigned long jobs = netns_test_jobs_taken_up();
+  pthread_t th[4];
+  batch_thread_t args[4] = {{0}};
+  for (int i = 0; i < 4; i++)
+    pthread_create(&th[i], NULL, batch_thread, &args[i]);
+  for (int i = 0; i < 4; i++) {
+    pthread_join(th[i], NULL);
+    CHECK_INT(args[i].rounds, 200);
+    CHECK_INT(args[i].wrong, 0);
+  }
+  CHECK_INT(netns_test_jobs_taken_up() - jobs, 4 * 200);
+  netns_shutdown();
+}
+
 int main(void) {
   test_parse_link();
   test_registry_basic();
@@ -351,5 +452,7 @@ int main(void) {
   test_registry_intervals();
   test_registry_threads();
   test_worker_unprivileged();
+  test_batch_unprivileged();
+  test_batch_threads();
   return test_result("test_netns");
 }
