@@ -913,6 +913,7 @@ static void container_read_locked(container_t *c) {
   c->sample_time = cdtime();
   c->meta_due = conf_meta != META_NONE;
   unsigned groups = c->is_host ? 0 : conf_groups;
+  unsigned read_groups = groups | CG_READ_LIMITS;
 
   /* v1: the primary (discovery's) hierarchy is one of the controllers'; the tasks (load,
    * delays) are read from the cpu hierarchy. */
@@ -945,8 +946,8 @@ static void container_read_locked(container_t *c) {
       found += files_;                                                                             \
   } while (0)
   if (layout.kind == CG_LAYOUT_V2) {
-    if (groups)
-      COUNT_FILES(cgv2_read_files(primary, groups, &m, report_file_error, c, files)); /* + PSI */
+    if (groups) /* + PSI */
+      COUNT_FILES(cgv2_read_files(primary, read_groups, &m, report_file_error, c, files));
   } else if (groups) {
     int unified = c->dir_v2;
     if (unified >= 0) {
@@ -958,10 +959,10 @@ static void container_read_locked(container_t *c) {
         int n = cgv2_read_files(unified, CG_GROUP_CPU, &m, NULL, NULL, files);
         COUNT_FILES(n);
         dirs.skip_cpu_time = n > 0 && m.has_cpu_time;
-        m.has_cfs = m.has_cpu_quota = false; /* v1's cpu controller has the CFS numbers */
+        m.has_cfs = false; /* v1's cpu controller has the CFS numbers (and the quota) */
       }
     }
-    COUNT_FILES(cgv1_read_files(&dirs, groups, &m, report_file_error, c, files));
+    COUNT_FILES(cgv1_read_files(&dirs, read_groups, &m, report_file_error, c, files));
   }
 #undef COUNT_FILES
   if (gone) {
