@@ -17,8 +17,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   cgv1_dirs_t dirs = {.cpu = 3, .cpuacct = 3, .memory = 4, .blkio = 5, .pids = 6};
   cg_metrics_t m;
   memset(&m, 0, sizeof(m));
-  int rc = cgv1_read(&dirs, CG_GROUP_CPU | CG_GROUP_MEMORY | CG_GROUP_BLKIO | CG_GROUP_PIDS, &m,
-                     on_error, NULL);
+  int rc = cgv1_read(
+      &dirs, CG_GROUP_CPU | CG_GROUP_MEMORY | CG_GROUP_BLKIO | CG_GROUP_PIDS | CG_READ_LIMITS, &m,
+      on_error, NULL);
   if (rc < 0 && rc != -ENODEV)
     abort();
   if (m.n_blkdev > CG_MAX_BLKDEV)

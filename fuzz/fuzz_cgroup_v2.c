@@ -30,9 +30,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   fakefs_load(cgroup_v2_files, CGROUP_V2_NFILES, data, size);
   cg_metrics_t m;
   memset(&m, 0, sizeof(m));
-  int rc = cgv2_read(
-      3, CG_GROUP_CPU | CG_GROUP_MEMORY | CG_GROUP_BLKIO | CG_GROUP_PIDS | CG_GROUP_PRESSURE, &m,
-      on_error, NULL);
+  int rc = cgv2_read(3,
+                     CG_GROUP_CPU | CG_GROUP_MEMORY | CG_GROUP_BLKIO | CG_GROUP_PIDS |
+                         CG_GROUP_PRESSURE | CG_READ_LIMITS,
+                     &m, on_error, NULL);
   if (rc < 0 && rc != -ENODEV)
     abort();
   check_metrics(&m);

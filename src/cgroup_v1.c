@@ -39,7 +39,7 @@ static void read_cpu_time(cg_reader_t *r, int fd, cg_metrics_t *m) {
   m->cpu_system_us = ticks_to_us(v[1]);
 }
 
-static void read_cfs(cg_reader_t *r, int fd, cg_metrics_t *m) {
+static void read_cfs(cg_reader_t *r, int fd, cg_metrics_t *m, bool limits) {
   static const char *const keys[] = {"nr_periods", "nr_throttled", "throttled_time"};
   char buf[1024];
   uint64_t v[3];
@@ -50,6 +50,8 @@ static void read_cfs(cg_reader_t *r, int fd, cg_metrics_t *m) {
     m->cfs_throttled_periods = v[1];
     m->cfs_throttled_us = v[2] / 1000; /* ns */
   }
+  if (!limits)
+    return;
 
   /* cpu.cfs_quota_us is -1 when unlimited; then the period does not matter. */
   char q[64];
@@ -76,13 +78,13 @@ static void read_cfs(cg_reader_t *r, int fd, cg_metrics_t *m) {
   }
 }
 
-static void read_memory(cg_reader_t *r, int fd, cg_metrics_t *m) {
+static void read_memory(cg_reader_t *r, int fd, cg_metrics_t *m, bool limits) {
   uint64_t v;
   if (cg_read_u64(r, fd, "memory.usage_in_bytes", &v)) {
     m->has_mem_usage = true;
     m->mem_usage = v;
   }
-  if (cg_read_u64(r, fd, "memory.limit_in_bytes", &v) && v < CGV1_MEM_UNLIMITED_MIN) {
+  if (limits && cg_read_u64(r, fd, "memory.limit_in_bytes", &v) && v < CGV1_MEM_UNLIMITED_MIN) {
     m->has_mem_limit = true;
     m->mem_limit = v;
   }
@@ -237,14 +239,14 @@ static void read_blkio(cg_reader_t *r, int fd, cg_metrics_t *m) {
   m->has_blkio = true;
 }
 
-static void read_pids(cg_reader_t *r, int fd, cg_metrics_t *m) {
+static void read_pids(cg_reader_t *r, int fd, cg_metrics_t *m, bool limits) {
   uint64_t v;
   bool unlimited;
   if (cg_read_u64(r, fd, "pids.current", &v)) {
     m->has_pids_current = true;
     m->pids_current = v;
   }
-  if (cg_read_limit(r, fd, "pids.max", &v, &unlimited) && !unlimited) {
+  if (limits && cg_read_limit(r, fd, "pids.max", &v, &unlimited) && !unlimited) {
     m->has_pids_max = true;
     m->pids_max = v;
   }
@@ -253,18 +255,19 @@ static void read_pids(cg_reader_t *r, int fd, cg_metrics_t *m) {
 int cgv1_read_files(const cgv1_dirs_t *dirs, unsigned groups, cg_metrics_t *m, cg_error_fn on_error,
                     void *ctx, cg_files_t *files) {
   cg_reader_t r = {.on_error = on_error, .ctx = ctx, .cache = files};
+  bool limits = groups & CG_READ_LIMITS;
   if (groups & CG_GROUP_CPU) {
     if (dirs->cpuacct >= 0 && !dirs->skip_cpu_time)
       read_cpu_time(&r, dirs->cpuacct, m);
     if (dirs->cpu >= 0)
-      read_cfs(&r, dirs->cpu, m);
+      read_cfs(&r, dirs->cpu, m, limits);
   }
   if ((groups & CG_GROUP_MEMORY) && dirs->memory >= 0)
-    read_memory(&r, dirs->memory, m);
+    read_memory(&r, dirs->memory, m, limits);
   if ((groups & CG_GROUP_BLKIO) && dirs->blkio >= 0)
     read_blkio(&r, dirs->blkio, m);
   if ((groups & CG_GROUP_PIDS) && dirs->pids >= 0)
-    read_pids(&r, dirs->pids, m);
+    read_pids(&r, dirs->pids, m, limits);
   return r.gone ? -ENODEV : r.files;
 }
 

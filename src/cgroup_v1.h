@@ -22,9 +22,11 @@ typedef struct {
 #define CGV1_MEM_UNLIMITED_MIN 0x7FFFFFFFFFF00000ULL
 
 /* Reads the files of the groups (CG_GROUP_CPU, _MEMORY, _BLKIO, _PIDS; _PRESSURE is ignored: on a
- * hybrid host call cg_psi_read on the unified-tree dir) into m. Same conventions as cgv2_read
- * (cgroup_v2.h): m zeroed by the caller, missing files silent, one on_error per unusable file
- * whose values are then not used, returns the number of files that existed or -ENODEV. */
+ * hybrid host call cg_psi_read on the unified-tree dir) into m; cpu.cfs_quota_us,
+ * cpu.cfs_period_us, memory.limit_in_bytes and pids.max only with CG_READ_LIMITS (metrics.h).
+ * Same conventions as cgv2_read (cgroup_v2.h): m zeroed by the caller, missing files silent, one
+ * on_error per unusable file whose values are then not used, returns the number of files that
+ * existed or -ENODEV. */
 int cgv1_read(const cgv1_dirs_t *dirs, unsigned groups, cg_metrics_t *m, cg_error_fn on_error,
               void *ctx);
 

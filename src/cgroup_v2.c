@@ -193,7 +193,7 @@ void cg_blkdev_compact(cg_blkdev_t *tab, unsigned *n) {
 
 /* ---- cgroup v2 files ---- */
 
-static void read_cpu(cg_reader_t *r, int dirfd, cg_metrics_t *m) {
+static void read_cpu(cg_reader_t *r, int dirfd, cg_metrics_t *m, bool limits) {
   static const char *const keys[] = {"user_usec", "system_usec", "nr_periods", "nr_throttled",
                                      "throttled_usec"};
   char buf[STAT_BUF];
@@ -216,6 +216,8 @@ static void read_cpu(cg_reader_t *r, int dirfd, cg_metrics_t *m) {
       }
     }
   }
+  if (!limits)
+    return;
 
   /* cpu.max: "$QUOTA $PERIOD", QUOTA may be "max". */
   char small[SMALL_BUF];
@@ -239,14 +241,14 @@ static void read_cpu(cg_reader_t *r, int dirfd, cg_metrics_t *m) {
   }
 }
 
-static void read_memory(cg_reader_t *r, int dirfd, cg_metrics_t *m) {
+static void read_memory(cg_reader_t *r, int dirfd, cg_metrics_t *m, bool limits) {
   uint64_t v;
   bool unlimited;
   if (cg_read_u64(r, dirfd, "memory.current", &v)) {
     m->has_mem_usage = true;
     m->mem_usage = v;
   }
-  if (cg_read_limit(r, dirfd, "memory.max", &v, &unlimited) && !unlimited) {
+  if (limits && cg_read_limit(r, dirfd, "memory.max", &v, &unlimited) && !unlimited) {
     m->has_mem_limit = true;
     m->mem_limit = v;
   }
@@ -370,14 +372,14 @@ static void read_io(cg_reader_t *r, int dirfd, cg_metrics_t *m) {
   m->has_blkio = true;
 }
 
-static void read_pids(cg_reader_t *r, int dirfd, cg_metrics_t *m) {
+static void read_pids(cg_reader_t *r, int dirfd, cg_metrics_t *m, bool limits) {
   uint64_t v;
   bool unlimited;
   if (cg_read_u64(r, dirfd, "pids.current", &v)) {
     m->has_pids_current = true;
     m->pids_current = v;
   }
-  if (cg_read_limit(r, dirfd, "pids.max", &v, &unlimited) && !unlimited) {
+  if (limits && cg_read_limit(r, dirfd, "pids.max", &v, &unlimited) && !unlimited) {
     m->has_pids_max = true;
     m->pids_max = v;
   }
@@ -451,14 +453,15 @@ int cg_psi_read(int dirfd, cg_metrics_t *m, cg_error_fn on_error, void *ctx) {
 int cgv2_read_files(int dirfd, unsigned groups, cg_metrics_t *m, cg_error_fn on_error, void *ctx,
                     cg_files_t *files) {
   cg_reader_t r = {.on_error = on_error, .ctx = ctx, .cache = files};
+  bool limits = groups & CG_READ_LIMITS;
   if (groups & CG_GROUP_CPU)
-    read_cpu(&r, dirfd, m);
+    read_cpu(&r, dirfd, m, limits);
   if (groups & CG_GROUP_MEMORY)
-    read_memory(&r, dirfd, m);
+    read_memory(&r, dirfd, m, limits);
   if (groups & CG_GROUP_BLKIO)
     read_io(&r, dirfd, m);
   if (groups & CG_GROUP_PIDS)
-    read_pids(&r, dirfd, m);
+    read_pids(&r, dirfd, m, limits);
   if (groups & CG_GROUP_PRESSURE)
     read_psi(&r, dirfd, m);
   return result(&r);

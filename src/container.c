@@ -52,6 +52,7 @@
 #define MAX_COMPLAINTS 8
 #define NET_MAX_PIDS 4
 #define HOST_NETNS_RECHECK 10
+#define LIMITS_RECHECK 10
 #ifndef CONTAINER_TYPES_DB
 #define CONTAINER_TYPES_DB "/usr/share/collectd-container/container-types.db"
 #endif
@@ -188,6 +189,8 @@ typedef struct container_s {
   task_method_t task_method;
   delay_state_t *delay; /* NULL when delay collection is off */
   diag_tracker_t diag;
+  cg_limits_t limits;      /* of the last read that read the limit files */
+  unsigned limits_age;     /* reads since then, modulo LIMITS_RECHECK; 0: read them now */
   int dir_v1[CG_V1_COUNT]; /* see dirs_open() */
   int dir_v2;
   bool dirs_open, dirs_kept;
@@ -905,6 +908,7 @@ static size_t read_delay(container_t *c, int procs_dir, const cg_metrics_t *m) {
 static void dirs_open(container_t *c, unsigned groups) {
   if (c->dirs_open)
     return;
+  c->limits_age = 0; /* maybe a new cgroup at this path (a restarted container): its own limits */
   int opened = 0;
   for (int i = 0; i < CG_V1_COUNT; i++) {
     c->dir_v1[i] = layout.kind != CG_LAYOUT_V2 ? open_cgroup_dir(v1_root_fd[i], c->relpath) : -1;
@@ -956,6 +960,10 @@ static void container_read_locked(container_t *c) {
   /* v1: the primary (discovery's) hierarchy is one of the controllers'; the tasks (load,
    * delays) are read from the cpu hierarchy. */
   dirs_open(c, groups);
+  /* Limits rarely change and cost a read each: read on fresh directories (at every read when
+   * they are not kept), then every LIMITS_RECHECK reads; the reads in between reuse them. */
+  bool read_limits = c->limits_age == 0;
+  unsigned read_groups = read_limits ? groups | CG_READ_LIMITS : groups;
   cg_files_t *files = c->dirs_kept ? c->files : NULL;
   cgv1_dirs_t dirs = {c->dir_v1[CG_V1_CPU],   c->dir_v1[CG_V1_CPUACCT], c->dir_v1[CG_V1_MEMORY],
                       c->dir_v1[CG_V1_BLKIO], c->dir_v1[CG_V1_PIDS],    false};
@@ -984,8 +992,8 @@ static void container_read_locked(container_t *c) {
       found += files_;                                                                             \
   } while (0)
   if (layout.kind == CG_LAYOUT_V2) {
-    if (groups)
-      COUNT_FILES(cgv2_read_files(primary, groups, &m, report_file_error, c, files)); /* + PSI */
+    if (groups) /* + PSI */
+      COUNT_FILES(cgv2_read_files(primary, read_groups, &m, report_file_error, c, files));
   } else if (groups) {
     int unified = c->dir_v2;
     if (unified >= 0) {
@@ -997,16 +1005,21 @@ static void container_read_locked(container_t *c) {
         int n = cgv2_read_files(unified, CG_GROUP_CPU, &m, NULL, NULL, files);
         COUNT_FILES(n);
         dirs.skip_cpu_time = n > 0 && m.has_cpu_time;
-        m.has_cfs = m.has_cpu_quota = false; /* v1's cpu controller has the CFS numbers */
+        m.has_cfs = false; /* v1's cpu controller has the CFS numbers (and the quota) */
       }
     }
-    COUNT_FILES(cgv1_read_files(&dirs, groups, &m, report_file_error, c, files));
+    COUNT_FILES(cgv1_read_files(&dirs, read_groups, &m, report_file_error, c, files));
   }
 #undef COUNT_FILES
   if (gone) {
     dirs_close(c); /* removed: the next read opens again (a new cgroup of that path), or stops */
     return;
   }
+  if (read_limits)
+    c->limits = cg_limits_get(&m);
+  else if (found > 0) /* a read that found nothing dispatches no limit either */
+    cg_limits_set(&m, &c->limits);
+  c->limits_age = (c->limits_age + 1) % LIMITS_RECHECK;
   /* Nothing found through kept directories: they may be those of a removed cgroup whose path
    * exists again (a restarted LXC container); the next read opens them afresh. */
   bool reopen = groups && found == 0 && c->dirs_kept;

@@ -18,6 +18,11 @@ enum {
   CG_GROUP_PRESSURE = 1u << 4,
 };
 
+/* Not a group: with it the readers also read the limit files of the groups asked for (CPU quota
+ * and period, memory limit, pids.max). Limits rarely change, so the glue asks for them only now
+ * and then; without it the limit fields stay unset. */
+enum { CG_READ_LIMITS = 1u << 5 };
+
 typedef struct {
   uint32_t major, minor;
   uint64_t read_bytes, write_bytes, read_ops, write_ops;
@@ -61,6 +66,32 @@ typedef struct {
   /* PSI stall time (µs) */
   cg_psi_t psi[CG_PSI_COUNT];
 } cg_metrics_t;
+
+/* The fields CG_READ_LIMITS fills in, kept between the reads that read them. */
+typedef struct {
+  bool has_cpu_quota, has_mem_limit, has_pids_max;
+  uint64_t cpu_quota_us, cpu_period_us, mem_limit, pids_max;
+} cg_limits_t;
+
+static inline cg_limits_t cg_limits_get(const cg_metrics_t *m) {
+  return (cg_limits_t){.has_cpu_quota = m->has_cpu_quota,
+                       .has_mem_limit = m->has_mem_limit,
+                       .has_pids_max = m->has_pids_max,
+                       .cpu_quota_us = m->cpu_quota_us,
+                       .cpu_period_us = m->cpu_period_us,
+                       .mem_limit = m->mem_limit,
+                       .pids_max = m->pids_max};
+}
+
+static inline void cg_limits_set(cg_metrics_t *m, const cg_limits_t *l) {
+  m->has_cpu_quota = l->has_cpu_quota;
+  m->cpu_quota_us = l->cpu_quota_us;
+  m->cpu_period_us = l->cpu_period_us;
+  m->has_mem_limit = l->has_mem_limit;
+  m->mem_limit = l->mem_limit;
+  m->has_pids_max = l->has_pids_max;
+  m->pids_max = l->pids_max;
+}
 
 /* Called by the readers for a file that exists but could not be parsed or read (not for a
  * missing file, which is normal when a controller is absent). */

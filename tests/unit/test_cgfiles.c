@@ -480,7 +480,7 @@ static void test_v2_reader(void) {
   int before = errors;
   cg_metrics_t c4 = {0};
   errors_expected = true;
-  CHECK_INT(cgv2_read_files(dfd, CG_GROUP_PIDS, &c4, on_err, NULL, f), 2);
+  CHECK_INT(cgv2_read_files(dfd, CG_GROUP_PIDS | CG_READ_LIMITS, &c4, on_err, NULL, f), 2);
   errors_expected = false;
   CHECK_INT(errors - before, 1);
   CHECK(!c4.has_pids_current && !c4.has_pids_max); /* pids.max is "max" */

@@ -263,7 +263,7 @@ static void test_trees(void) {
     CHECK(p.has_cfs && p.has_blkio && p.has_pids_current);
     /* Groups select controllers. */
     cg_metrics_t g = {0};
-    CHECK_INT(cgv1_read(&d, CG_GROUP_PIDS | CG_GROUP_PRESSURE, &g, on_err, &e), 2);
+    CHECK_INT(cgv1_read(&d, CG_GROUP_PIDS | CG_GROUP_PRESSURE | CG_READ_LIMITS, &g, on_err, &e), 2);
     CHECK(g.has_pids_current && !g.has_cfs && !g.has_blkio);
     for (int i = 0; i < 5; i++)
       if (fds[i] >= 0)
@@ -433,6 +433,55 @@ static void test_valid_tmp(int dfd) {
   CHECK_INT(g.n_blkdev, 0);
   CHECK_U64(g.cpu_user_us, ticks_us(100));
   CHECK_U64(g.cpu_system_us, ticks_us(200));
+}
+
+/* Without CG_READ_LIMITS, cpu.cfs_quota_us, cpu.cfs_period_us, memory.limit_in_bytes and
+ * pids.max are neither opened nor parsed, and everything else is read exactly as with it. */
+static void test_without_limits(int dfd) {
+  const unsigned groups = CG_GROUP_CPU | CG_GROUP_MEMORY | CG_GROUP_BLKIO | CG_GROUP_PIDS;
+  clear_tmp(dfd);
+  put_valid(dfd);
+  cgv1_dirs_t d = one_dir(dfd);
+  cg_files_set_budget(64);
+  cg_files_t *f = cg_files_create();
+  cg_metrics_t without, with;
+  memset(&without, 0, sizeof(without));
+  memset(&with, 0, sizeof(with));
+  errs_t e = {0};
+  CHECK_INT(cgv1_read_files(&d, groups, &without, on_err, &e, f), 10); /* 14 - 4 limit files */
+  CHECK_INT(cg_files_kept(), 10);
+  CHECK(!without.has_cpu_quota && !without.has_mem_limit && !without.has_pids_max);
+  CHECK(without.has_cpu_time && without.has_cfs && without.has_mem_usage && without.has_mem_anon &&
+        without.has_oom_kill && without.has_blkio && without.has_pids_current);
+  CHECK_INT(cgv1_read_files(&d, groups | CG_READ_LIMITS, &with, on_err, &e, f), 14);
+  CHECK_INT(cg_files_kept(), 14);
+  CHECK_INT(e.count, 0);
+  cg_limits_t l = cg_limits_get(&with);
+  CHECK(l.has_cpu_quota && l.has_mem_limit && l.has_pids_max);
+  CHECK_U64(l.cpu_quota_us, 50000);
+  CHECK_U64(l.cpu_period_us, 100000);
+  CHECK_U64(l.mem_limit, 8192);
+  CHECK_U64(l.pids_max, 100);
+  cg_limits_set(&with, &(cg_limits_t){0});
+  CHECK(memcmp(&with, &without, sizeof(with)) == 0);
+  cg_files_destroy(f);
+  cg_files_set_budget(0);
+
+  /* Malformed limit files (a valid quota, so its period is read): not reported without it,
+   * once each with it. */
+  puts_(dfd, "cpu.cfs_period_us", "garbage\n");
+  puts_(dfd, "memory.limit_in_bytes", "garbage\n");
+  puts_(dfd, "pids.max", "garbage\n");
+  cg_metrics_t m = {0};
+  CHECK_INT(cgv1_read(&d, groups, &m, on_err, &e), 10);
+  CHECK_INT(e.count, 0);
+  CHECK_U64(m.mem_usage, 4096);
+  CHECK_U64(m.pids_current, 5);
+  cg_metrics_t bad = {0};
+  CHECK_INT(cgv1_read(&d, groups | CG_READ_LIMITS, &bad, on_err, &e), 14);
+  CHECK_INT(e.count, 3);
+  CHECK(errs_for(&e, "cpu.cfs_period_us") == 1 && errs_for(&e, "memory.limit_in_bytes") == 1 &&
+        errs_for(&e, "pids.max") == 1);
 }
 
 static void test_malformed(int dfd) {
@@ -619,6 +668,7 @@ int main(void) {
   test_trees();
   int dfd = make_tmp();
   test_valid_tmp(dfd);
+  test_without_limits(dfd);
   test_malformed(dfd);
   test_fuzz(dfd);
   close(dfd);

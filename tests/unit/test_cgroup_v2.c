@@ -164,7 +164,7 @@ static void test_session_scope(void) {
 
   /* Groups select files. */
   cg_metrics_t only = {0};
-  CHECK_INT(cgv2_read(fd, CG_GROUP_PIDS, &only, on_err, &e), 2);
+  CHECK_INT(cgv2_read(fd, CG_GROUP_PIDS | CG_READ_LIMITS, &only, on_err, &e), 2);
   CHECK(only.has_pids_current && !only.has_cpu_time && !only.has_mem_usage);
   CHECK(!only.psi[CG_PSI_CPU].has_some);
   CHECK_INT(e.count, 0);
@@ -648,6 +648,58 @@ static void test_many_devices(void) {
   rmdir(tmpdir);
 }
 
+/* Without CG_READ_LIMITS, cpu.max, memory.max and pids.max are neither opened nor parsed, and
+ * everything else is read exactly as with it. */
+static void test_without_limits(void) {
+  const unsigned groups =
+      CG_GROUP_CPU | CG_GROUP_MEMORY | CG_GROUP_BLKIO | CG_GROUP_PIDS | CG_GROUP_PRESSURE;
+  int dfd = make_tmp();
+  put_valid(dfd);
+  cg_files_set_budget(64);
+  cg_files_t *f = cg_files_create();
+  cg_metrics_t without, with;
+  memset(&without, 0, sizeof(without));
+  memset(&with, 0, sizeof(with));
+  errs_t e = {0};
+  CHECK_INT(cgv2_read_files(dfd, groups, &without, on_err, &e, f), 7); /* put_valid's 10 - 3 */
+  CHECK_INT(cg_files_kept(), 7);
+  CHECK(!without.has_cpu_quota && !without.has_mem_limit && !without.has_pids_max);
+  CHECK(without.has_cpu_time && without.has_mem_usage && without.has_mem_anon &&
+        without.has_oom_kill && without.has_blkio && without.has_pids_current &&
+        without.psi[CG_PSI_CPU].has_some);
+  CHECK_INT(cgv2_read_files(dfd, groups | CG_READ_LIMITS, &with, on_err, &e, f), 10);
+  CHECK_INT(cg_files_kept(), 10);
+  CHECK_INT(e.count, 0);
+  cg_limits_t l = cg_limits_get(&with);
+  CHECK(l.has_cpu_quota && l.has_mem_limit && l.has_pids_max);
+  CHECK_U64(l.cpu_quota_us, 50000);
+  CHECK_U64(l.cpu_period_us, 100000);
+  CHECK_U64(l.mem_limit, 8192);
+  CHECK_U64(l.pids_max, 100);
+  cg_limits_set(&with, &(cg_limits_t){0});
+  CHECK(memcmp(&with, &without, sizeof(with)) == 0);
+  cg_files_destroy(f);
+  cg_files_set_budget(0);
+
+  /* Malformed limit files: not reported without it, once each with it. */
+  puts_(dfd, "cpu.max", "garbage\n");
+  puts_(dfd, "memory.max", "garbage\n");
+  puts_(dfd, "pids.max", "garbage\n");
+  cg_metrics_t m = {0};
+  CHECK_INT(cgv2_read(dfd, groups, &m, on_err, &e), 7);
+  CHECK_INT(e.count, 0);
+  CHECK_U64(m.mem_usage, 4096);
+  CHECK_U64(m.pids_current, 5);
+  cg_metrics_t bad = {0};
+  CHECK_INT(cgv2_read(dfd, groups | CG_READ_LIMITS, &bad, on_err, &e), 10);
+  CHECK_INT(e.count, 3);
+  CHECK(errs_for(&e, "cpu.max") == 1 && errs_for(&e, "memory.max") == 1 &&
+        errs_for(&e, "pids.max") == 1);
+  clear_tmp(dfd);
+  close(dfd);
+  rmdir(tmpdir);
+}
+
 /* A cgroup removed while its fd is open: openat gives ENOENT, which is silent. */
 static void test_removed_dir(void) {
   int dfd = make_tmp();
@@ -802,6 +854,7 @@ int main(void) {
   test_trees();
   test_malformed();
   test_many_devices();
+  test_without_limits();
   test_removed_dir();
   test_fuzz();
   test_live();

@@ -224,6 +224,7 @@ typedef struct {
   const char *meta;        /* MetaData (else "all") */
   bool compact;            /* Compact true */
   bool per_read_files;     /* MaxOpenFiles 0 */
+  int max_open_files;      /* MaxOpenFiles, when not 0 */
   const char *only_group;  /* "CPU", "Memory"...: that Collect* group on, the others off */
   int per_callback;        /* ContainersPerCallback; 0: 1, a callback container/<id> each */
   bool network;            /* CollectNetwork (else false) */
@@ -270,6 +271,8 @@ static int start(const setup_t *s, int *config_status) {
     mock_config_add_bool(ci, "Compact", true);
   if (s->per_read_files)
     mock_config_add_number(ci, "MaxOpenFiles", 0);
+  if (s->max_open_files)
+    mock_config_add_number(ci, "MaxOpenFiles", s->max_open_files);
   /* Most checks name a container's own callback; test_shards() covers the default. */
   mock_config_add_number(ci, "ContainersPerCallback", s->per_callback ? s->per_callback : 1);
   if (s->only_group) {
@@ -1067,6 +1070,103 @@ static void test_malformed(void) {
   stop();
 }
 
+/* ---- limits: read every 10th read, and at once from reopened directories ---- */
+
+#define P_DIR "sys/fs/cgroup/machine.slice/libpod-" ID_P ".scope"
+
+/* Writes text over a file of the tree in place (same inode), as the kernel changes a cgroup
+ * file: a kept fd reads the new text. */
+static void rewrite(const char *tree, const char *sub, const char *text) {
+  char path[2 * PATH_MAX];
+  snprintf(path, sizeof(path), "%s/%s", tree, sub);
+  FILE *f = fopen(path, "w");
+  CHECK(f != NULL);
+  if (f) {
+    fputs(text, f);
+    fclose(f);
+  }
+}
+
+/* A podman tree whose container has a CPU quota, a memory limit and a pids limit. */
+static void limits_tree(char *tree, size_t n) {
+  CHECK_INT(copy_tree("podman", tree, n), 0);
+  rewrite(tree, P_DIR "/cpu.max", "50000 100000\n");
+  rewrite(tree, P_DIR "/memory.max", "1073741824\n");
+  rewrite(tree, P_DIR "/pids.max", "500\n");
+}
+
+static void test_limits(void) {
+  const char *p = "web-podman";
+  char tree[PATH_MAX];
+  limits_tree(tree, sizeof(tree));
+  setup_t s = {.tree = tree, .podman_json = true};
+  CHECK_INT(start(&s, NULL), 0);
+  mock_reset_records();
+  CHECK_INT(mock_run_reads(), 0); /* discovery */
+  read_round("limits, read 1");
+  EXPECT_G(p, ID_P, "memory", "limit", 1073741824);
+  EXPECT_G(p, ID_P, "count", "pids_max", 500);
+  /* The quota makes the CFS lists appear (cpu.stat nr_periods 0). */
+  EXPECT_D(p, ID_P, "operations", "cfs_periods", 0);
+
+  /* The operator raises the memory limit and lifts the CPU and pids limits; usage moves. */
+  rewrite(tree, P_DIR "/cpu.max", "max 100000\n");
+  rewrite(tree, P_DIR "/memory.max", "2147483648\n");
+  rewrite(tree, P_DIR "/pids.max", "max\n");
+  rewrite(tree, P_DIR "/memory.current", "12345\n");
+  for (int read = 2; read <= 10; read++) {
+    read_round("limits, reads 2-10");
+    EXPECT_G(p, ID_P, "memory", "usage", 12345); /* read every time */
+    EXPECT_G(p, ID_P, "memory", "limit", 1073741824);
+    EXPECT_G(p, ID_P, "count", "pids_max", 500);
+    EXPECT_D(p, ID_P, "operations", "cfs_periods", 0);
+  }
+  read_round("limits, read 11");
+  EXPECT_G(p, ID_P, "memory", "limit", 2147483648);
+  EXPECT_ABSENT(p, "count", "pids_max");
+  EXPECT_ABSENT(p, "operations", "cfs_periods");
+  read_round("limits, read 12");
+  EXPECT_G(p, ID_P, "memory", "limit", 2147483648);
+  EXPECT_ABSENT(p, "count", "pids_max");
+  stop();
+
+  /* Room for one kept fd: the container's directory; its files are opened at each read. A
+   * directory replaced by a new one of the same path then reads nothing once, as a removed
+   * cgroup's kept files do on a kernel, and the next read opens the new one. */
+  limits_tree(tree, sizeof(tree));
+  s = (setup_t){.tree = tree, .podman_json = true, .max_open_files = 1};
+  CHECK_INT(start(&s, NULL), 0);
+  mock_reset_records();
+  CHECK_INT(mock_run_reads(), 0); /* discovery */
+  read_round("replaced, read 1");
+  EXPECT_G(p, ID_P, "memory", "limit", 1073741824);
+  char cmd[4 * PATH_MAX];
+  snprintf(cmd, sizeof(cmd), "cd '%s' && mv '%s' old && cp -a old '%s' && rm -rf old", tree, P_DIR,
+           P_DIR);
+  CHECK_INT(system(cmd), 0);
+  rewrite(tree, P_DIR "/memory.max", "2147483648\n");
+  read_round("replaced, read 2");
+  EXPECT_ABSENT(p, "memory", "usage");
+  EXPECT_ABSENT(p, "memory", "limit");
+  read_round("replaced, read 3");
+  EXPECT_G(p, ID_P, "memory", "limit", 2147483648);
+  EXPECT_G(p, ID_P, "count", "pids_max", 500);
+  stop();
+
+  /* Files opened at each read: the limits too, every time. */
+  limits_tree(tree, sizeof(tree));
+  s = (setup_t){.tree = tree, .podman_json = true, .per_read_files = true};
+  CHECK_INT(start(&s, NULL), 0);
+  mock_reset_records();
+  CHECK_INT(mock_run_reads(), 0); /* discovery */
+  read_round("per read, read 1");
+  EXPECT_G(p, ID_P, "memory", "limit", 1073741824);
+  rewrite(tree, P_DIR "/memory.max", "2147483648\n");
+  read_round("per read, read 2");
+  EXPECT_G(p, ID_P, "memory", "limit", 2147483648);
+  stop();
+}
+
 /* ---- meta data placement and compact mode ---- */
 
 static mock_dispatch_t *snapshot(size_t *n) {
@@ -1686,6 +1786,7 @@ int main(void) {
   test_select();
   test_vanished();
   test_malformed();
+  test_limits();
   test_meta_data();
   test_compact();
   test_shards();
