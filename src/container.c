@@ -198,6 +198,11 @@ typedef struct container_s {
   cg_files_t *files;
   pid_t *tgids;
   size_t tgids_cap;
+  /* The threads' digest when c->tgids was read (0: none), and how many it listed: the same
+   * threads mean the same processes, so the list is not read again. */
+  uint64_t tgids_digest;
+  size_t tgids_n;
+  bool starts_sampled;        /* this read's load sample listed every thread in c->starts */
   procstate_starts_t starts;  /* thread start times the load sample read, for the delays */
   procstate_keep_t task_keep; /* kept /proc stat fds of the load sample's threads */
   char complained[MAX_COMPLAINTS][64];
@@ -495,6 +500,7 @@ static void read_load(container_t *c, int dirfd, int hierarchy) {
     return;
   }
   log_task_method_once(hierarchy, &c->task_method);
+  c->starts_sampled = starts != NULL && c->task_method.kind == TASK_METHOD_PROCSTATE;
   /* The host's subtree holds collectd, busy right now because of this read: this thread, and
    * often other read and write threads. The kernel samples at moments unrelated to collectd's
    * work, where they are rarely runnable: collectd's threads are left out. */
@@ -570,9 +576,19 @@ static size_t collect_pids(int dirfd, pid_t *pids, size_t max, int depth) {
   return n;
 }
 
-static bool net_still_member(pid_t pid, void *ctx) {
-  const container_t *c = ctx;
+/* Whether pid, listed by this read, still is the container's process (not a reused PID). */
+static bool still_member(const container_t *c, pid_t pid) {
+  /* The load sample kept its /proc stat open: alive now means the same process. Else the
+   * dearer check of /proc/PID/cgroup. */
+  int alive = procstate_keep_alive(&c->task_keep, pid);
+  if (alive >= 0)
+    return alive == 1;
   return proc_pid_in_cgroup(conf_proc_root, pid, c->relpath);
+}
+
+/* On the namespace worker, while the read that listed pid waits for it (nothing else uses c). */
+static bool net_still_member(pid_t pid, void *ctx) {
+  return still_member(ctx, pid);
 }
 
 static bool net_claim(netns_id_t id, void *ctx) {
@@ -602,7 +618,7 @@ static bool still_in_host_netns(container_t *c) {
   if (snprintf(path, sizeof(path), "%s/%d/ns/net", conf_proc_root, (int)c->host_netns_pid) <
           (int)sizeof(path) &&
       stat(path, &st) == 0 && (uint64_t)st.st_dev == host.dev && (uint64_t)st.st_ino == host.ino &&
-      proc_pid_in_cgroup(conf_proc_root, c->host_netns_pid, c->relpath))
+      still_member(c, c->host_netns_pid))
     return true;
   c->host_netns_pid = 0;
   return false;
@@ -873,8 +889,16 @@ static size_t read_delay(container_t *c, int procs_dir, const cg_metrics_t *m) {
   size_t listed = 0;
   if (c->delay && atomic_load(&delay_on) && procs_dir >= 0) {
     size_t n = 0;
-    cg_files_t *procs_files = layout.kind == CG_LAYOUT_V2 && c->dirs_kept ? c->files : NULL;
-    int rc = delay_collect_tgids(procs_dir, &c->tgids, &n, &c->tgids_cap, procs_files);
+    int rc = 0;
+    uint64_t digest = c->starts_sampled ? procstate_starts_digest(&c->starts) : 0;
+    if (digest != 0 && digest == c->tgids_digest) {
+      n = c->tgids_n; /* the threads the load sample listed did not change: nor did the list */
+    } else {
+      cg_files_t *procs_files = layout.kind == CG_LAYOUT_V2 && c->dirs_kept ? c->files : NULL;
+      rc = delay_collect_tgids(procs_dir, &c->tgids, &n, &c->tgids_cap, procs_files);
+      c->tgids_digest = rc == 0 ? digest : 0;
+      c->tgids_n = n;
+    }
     if (rc == 0)
       listed = n;
     if (rc == 0 || rc == -ENOENT)
@@ -1028,6 +1052,7 @@ static void container_read_locked(container_t *c) {
 
   /* Load first: the delays take their processes' start times from its /proc reads. */
   c->starts.n = 0;
+  c->starts_sampled = false;
   if (conf_collect_load && tasks >= 0)
     read_load(c, tasks, layout.kind == CG_LAYOUT_V2);
   size_t n_tgids = 0;

@@ -79,6 +79,17 @@ bool procstate_starts_find(const procstate_starts_t *s, pid_t tid, uint64_t *sta
   return hit != NULL;
 }
 
+uint64_t procstate_starts_digest(const procstate_starts_t *s) {
+  uint64_t h = 14695981039346656037ull ^ s->n; /* FNV-1a over the TIDs and start times */
+  for (size_t i = 0; i < s->n; i++) {
+    uint64_t words[2] = {(uint64_t)s->v[i].tid, s->v[i].start_ticks};
+    for (int w = 0; w < 2; w++)
+      for (int b = 0; b < 64; b += 8)
+        h = (h ^ ((words[w] >> b) & 0xff)) * 1099511628211ull;
+  }
+  return h != 0 ? h : 1;
+}
+
 void procstate_starts_free(procstate_starts_t *s) {
   free(s->v);
   s->v = NULL;
@@ -161,6 +172,16 @@ void procstate_keep_close(procstate_keep_t *k) {
 static procstate_kept_t *kept_find(procstate_keep_t *k, pid_t tid) {
   procstate_kept_t key = {.tid = tid};
   return k->sorted ? bsearch(&key, k->v, k->sorted, sizeof(*k->v), compare_kept) : NULL;
+}
+
+int procstate_keep_alive(const procstate_keep_t *k, pid_t tid) {
+  procstate_kept_t key = {.tid = tid};
+  const procstate_kept_t *e =
+      k->sorted ? bsearch(&key, k->v, k->sorted, sizeof(*k->v), compare_kept) : NULL;
+  if (e == NULL || e->fd < 0)
+    return -1;
+  char c;
+  return pread(e->fd, &c, 1, 0) == 1 ? 1 : 0;
 }
 
 /* Keeps fd for tid if the budget and memory allow; otherwise closes it. */

@@ -29,6 +29,9 @@ void procstate_starts_sort(procstate_starts_t *s);
 /* The start time of tid, or false when the count did not read it. */
 bool procstate_starts_find(const procstate_starts_t *s, pid_t tid, uint64_t *start_ticks);
 void procstate_starts_free(procstate_starts_t *s);
+/* A non-zero digest of a sorted list (TIDs and start times): equal digests mean, but for a
+ * 64-bit hash collision, the same threads. A reused TID has another start time. */
+uint64_t procstate_starts_digest(const procstate_starts_t *s);
 
 /* What a caller counting the same cgroup subtree every interval keeps between counts.
  * The /proc stat fds of its threads: a pread() of a kept file costs a third of an
@@ -54,6 +57,10 @@ typedef struct {
  * the sample did not list (exited or moved) and sorts the new ones in. */
 void procstate_keep_begin(procstate_keep_t *k);
 void procstate_keep_end(procstate_keep_t *k);
+/* Whether the thread tid that the last count listed is still the same live thread, through its
+ * kept fd: 1 yes, 0 it exited (its TID may belong to another task by now), -1 no kept fd. A
+ * cheap check against PID reuse for a caller that opened something by that TID. */
+int procstate_keep_alive(const procstate_keep_t *k, pid_t tid);
 /* Closes every kept fd (returning them to the budget) and frees k's memory. */
 void procstate_keep_close(procstate_keep_t *k);
 

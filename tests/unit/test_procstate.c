@@ -449,8 +449,13 @@ static void test_kept_fds(void) {
   CHECK_INT(cg_files_kept(), base + 2);
 
   /* An exited thread still listed: not counted, its fd closed; the freed budget keeps the third. */
+  CHECK_INT(procstate_keep_alive(&kept, kids[1]), 1);
   kill(kids[1], SIGKILL);
   CHECK_INT(waitpid(kids[1], NULL, 0), kids[1]);
+  /* Before the next count: the kept fd tells the exit (a reused PID could not pass). */
+  CHECK_INT(procstate_keep_alive(&kept, kids[1]), 0);
+  CHECK_INT(procstate_keep_alive(&kept, kids[0]), 1);
+  CHECK_INT(procstate_keep_alive(&kept, getpid()), -1); /* not listed: no kept fd */
   c = sample_kept(cg, proc, &kept);
   CHECK_INT(c.sleeping, 2);
   CHECK(!kept_has(&kept, kids[1]));
@@ -601,9 +606,29 @@ static void test_kept_v2_lists(void) {
   rmdir(dir);
 }
 
+static void test_starts_digest(void) {
+  procstate_start_t a[] = {{10, 500}, {11, 501}, {40, 900}};
+  procstate_starts_t s = {.v = a, .n = 3, .cap = 3};
+  uint64_t d = procstate_starts_digest(&s);
+  CHECK(d != 0);
+  CHECK(procstate_starts_digest(&s) == d);
+  a[1].start_ticks = 777; /* TID 11 reused by a new thread */
+  CHECK(procstate_starts_digest(&s) != d);
+  a[1].start_ticks = 501;
+  a[2].tid = 41; /* another thread */
+  CHECK(procstate_starts_digest(&s) != d);
+  a[2].tid = 40;
+  s.n = 2; /* one thread gone */
+  CHECK(procstate_starts_digest(&s) != d);
+  procstate_starts_t none = {0};
+  CHECK(procstate_starts_digest(&none) != 0);
+  CHECK(procstate_starts_digest(&none) != procstate_starts_digest(&s));
+}
+
 int main(void) {
   test_self();
   test_starts();
+  test_starts_digest();
   test_kept_fds();
   test_kept_v2_lists();
   test_fixtures();
