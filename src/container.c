@@ -1,6 +1,6 @@
-/* collectd glue: configuration, discovery of containers, one read callback per container, and
- * dispatch. Everything that parses or computes lives in the other modules, which know nothing of
- * collectd. */
+/* collectd glue: configuration, discovery of containers, read callbacks for groups of containers
+ * (see "read callbacks: containers in shards"), and dispatch. Everything that parses or computes
+ * lives in the other modules, which know nothing of collectd. */
 #include "collectd.h"
 #include "configfile.h"
 #include "plugin.h"
@@ -1419,9 +1419,9 @@ static container_t *registry_find(const char *relpath) {
  * registry_lock, so the exit watcher is not reading it either. */
 static void container_retire(container_t *c) {
   exit_watch_remove(c);
+  shard_remove(c); /* first: a pass under way could still claim a namespace for c */
   if (netns_owners)
     netns_registry_forget(netns_owners, c->id);
-  shard_remove(c);
   container_free(c);
 }
 

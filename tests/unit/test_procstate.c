@@ -292,6 +292,14 @@ static void test_self(void) {
   CHECK_INT(procstate_count_self(-1, &c), -EBADF);
 }
 
+/* Removes a temporary fake cgroup directory holding one list file. */
+static void rm_fake_cgroup(const char *dir, const char *list) {
+  char p[4096];
+  snprintf(p, sizeof(p), "%s/%s", dir, list);
+  unlink(p);
+  rmdir(dir);
+}
+
 /* Field 22 of a stat line by sscanf, to check the parser against. */
 static uint64_t field22(const char *line) {
   const char *rp = strrchr(line, ')');
@@ -356,10 +364,7 @@ static void test_starts(void) {
   CHECK(starts.v == NULL && starts.n == 0);
   close(cg);
   close(proc);
-  char p[4096];
-  snprintf(p, sizeof(p), "%s/cgroup.threads", dir);
-  unlink(p);
-  rmdir(dir);
+  rm_fake_cgroup(dir, "cgroup.threads");
 }
 
 static pid_t spawn_sleeper(void) {
@@ -503,9 +508,7 @@ static void test_kept_fds(void) {
   procstate_keep_close(&v1keep);
   cg_files_destroy(files);
   close(v1fd);
-  snprintf(line, sizeof(line), "%s/tasks", v1);
-  unlink(line);
-  rmdir(v1);
+  rm_fake_cgroup(v1, "tasks");
 
   kill(kids[0], SIGKILL);
   kill(kids[2], SIGKILL);
@@ -513,10 +516,7 @@ static void test_kept_fds(void) {
   waitpid(kids[2], NULL, 0);
   close(cg);
   close(proc);
-  char p[4096];
-  snprintf(p, sizeof(p), "%s/cgroup.threads", dir);
-  unlink(p);
-  rmdir(dir);
+  rm_fake_cgroup(dir, "cgroup.threads");
 }
 
 /* Writes text to an existing file (a cgroup.procs); 0 or -errno. */
