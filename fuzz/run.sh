@@ -33,7 +33,7 @@ sources() { # the src/ files and libraries each target links
   cgroup_v2) echo "src/cgroup_v2.c src/cgfiles.c src/util.c $WRAP" ;;
   cgroup_v1) echo "src/cgroup_v1.c src/cgroup_v2.c src/cgfiles.c src/util.c $WRAP" ;;
   proc_cgroup) echo "src/proccgroup.c src/util.c" ;;
-  procstate) echo "src/procstate.c src/util.c" ;;
+  procstate) echo "src/procstate.c src/cgfiles.c src/util.c" ;;
   hoststat) echo "src/hoststat.c" ;;
   taskstats) echo "src/taskstats.c src/genl.c src/util.c -lnl-genl-3 -lnl-3 -lpthread" ;;
   docker_config | podman_json | k8s_log | identify)
