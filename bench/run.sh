@@ -447,14 +447,15 @@ container_block() { # container_block [--compact] GROUP...: those groups on, the
   echo "  DockerRoot \"$W/docker\""
   echo "  Container \"/^bench-/\""
   [ $compact -eq 1 ] && echo "  Compact true"
-  # BENCH_PLUGIN_OPTIONS: extra lines for experiments, e.g. "MaxOpenFiles 0".
-  [ -n "${BENCH_PLUGIN_OPTIONS:-}" ] && printf '  %s\n' "$BENCH_PLUGIN_OPTIONS"
-  [ -n "${PLUGIN_OPTIONS_RUN:-}" ] && printf '  %s\n' "$PLUGIN_OPTIONS_RUN"
   for g in "${ALL_GROUPS[@]}"; do
     on=false
     [[ " $* " == *" $g "* || " $* " == *" all "* ]] && on=true
     echo "  Collect$g $on"
   done
+  # BENCH_PLUGIN_OPTIONS: extra lines for experiments, e.g. "MaxOpenFiles 0". Last, so that
+  # they can also switch a group off ("CollectNetwork false": the later line wins).
+  [ -n "${BENCH_PLUGIN_OPTIONS:-}" ] && printf '  %s\n' "$BENCH_PLUGIN_OPTIONS"
+  [ -n "${PLUGIN_OPTIONS_RUN:-}" ] && printf '  %s\n' "$PLUGIN_OPTIONS_RUN"
   echo "</Plugin>"
 }
 
