@@ -230,3 +230,23 @@ void cg_files_forget(cg_files_t *f, int dirfd, const char *name) {
   if (e != NULL)
     drop(f, e);
 }
+
+int cg_files_open_for_read(cg_files_t *f, int dirfd, const char *name, bool *kept) {
+  int fd = cg_files_fd(f, dirfd, name);
+  *kept = fd >= 0;
+  if (fd != -EMFILE)
+    return fd;
+  fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC); /* not kept: for this read only */
+  return fd < 0 ? -errno : fd;
+}
+
+int cg_files_end_read(cg_files_t *f, int dirfd, const char *name, int fd, bool kept, int read_err) {
+  if (!kept) {
+    close(fd);
+    return read_err;
+  }
+  if (read_err == 0)
+    return 0;
+  cg_files_forget(f, dirfd, name);
+  return read_err == -ENODEV ? -ENOENT : read_err;
+}

@@ -44,6 +44,15 @@ ssize_t cg_files_read(cg_files_t *f, int dirfd, const char *name, char *buf, siz
 int cg_files_fd(cg_files_t *f, int dirfd, const char *name);
 void cg_files_forget(cg_files_t *f, int dirfd, const char *name);
 
+/* For a caller that reads name itself with pread() from offset 0 (a list longer than any
+ * buffer): the kept fd (*kept true), else a fresh fd for this read only (no budget, f NULL).
+ * Returns the fd or -errno (a known-missing file answers from memory). */
+int cg_files_open_for_read(cg_files_t *f, int dirfd, const char *name, bool *kept);
+/* Ends that read: closes a fresh fd; a kept fd whose read failed (read_err, the pread's -errno,
+ * else 0) is forgotten, to be opened again next time. Returns read_err, with -ENODEV of a kept
+ * fd (its cgroup removed) as -ENOENT, what an open would have said. */
+int cg_files_end_read(cg_files_t *f, int dirfd, const char *name, int fd, bool kept, int read_err);
+
 /* Process-wide number of fds all caches may keep together (default 0: keep nothing). Lowering it
  * closes nothing: it only stops new fds from being kept. */
 void cg_files_set_budget(long max_kept);

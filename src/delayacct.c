@@ -517,26 +517,21 @@ static int push(pid_t **v, size_t *n, size_t *cap, pid_t pid) {
 }
 
 static int read_procs(int dirfd, pid_t **v, size_t *n, size_t *cap, cg_files_t *procs_files) {
-  int fd = cg_files_fd(procs_files, dirfd, "cgroup.procs");
-  bool kept = fd >= 0;
-  if (fd == -EMFILE) { /* not kept: open it for this read */
-    fd = openat(dirfd, "cgroup.procs", O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-      return -errno;
-  }
+  bool kept;
+  int fd = cg_files_open_for_read(procs_files, dirfd, "cgroup.procs", &kept);
   if (fd < 0)
     return fd;
   char buf[4096];
   char part[32];
   size_t plen = 0;
   off_t offset = 0;
-  int rc = 0;
+  int rc = 0, read_err = 0;
   for (;;) {
     ssize_t r = pread(fd, buf, sizeof(buf), offset);
     if (r < 0) {
       if (errno == EINTR)
         continue;
-      rc = -errno;
+      rc = read_err = -errno;
       break;
     }
     if (r == 0)
@@ -558,14 +553,8 @@ static int read_procs(int dirfd, pid_t **v, size_t *n, size_t *cap, cg_files_t *
     if (rc || end)
       break;
   }
-  if (!kept) {
-    close(fd);
-  } else if (rc != 0 && rc != -ENOMEM) {
-    cg_files_forget(procs_files, dirfd, "cgroup.procs");
-    if (rc == -ENODEV)
-      rc = -ENOENT; /* the kept file of a removed cgroup: gone, as an open would say */
-  }
-  return rc;
+  int end = cg_files_end_read(procs_files, dirfd, "cgroup.procs", fd, kept, read_err);
+  return read_err ? end : rc;
 }
 
 static int walk(int dirfd, pid_t **v, size_t *n, size_t *cap, int depth, cg_files_t *procs_files) {

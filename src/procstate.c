@@ -169,15 +169,13 @@ void procstate_keep_close(procstate_keep_t *k) {
 }
 
 /* The kept entry of tid from earlier counts, or NULL. */
-static procstate_kept_t *kept_find(procstate_keep_t *k, pid_t tid) {
+static procstate_kept_t *kept_find(const procstate_keep_t *k, pid_t tid) {
   procstate_kept_t key = {.tid = tid};
   return k->sorted ? bsearch(&key, k->v, k->sorted, sizeof(*k->v), compare_kept) : NULL;
 }
 
 int procstate_keep_alive(const procstate_keep_t *k, pid_t tid) {
-  procstate_kept_t key = {.tid = tid};
-  const procstate_kept_t *e =
-      k->sorted ? bsearch(&key, k->v, k->sorted, sizeof(*k->v), compare_kept) : NULL;
+  const procstate_kept_t *e = kept_find(k, tid);
   if (e == NULL || e->fd < 0)
     return -1;
   char c;
@@ -284,34 +282,25 @@ static int handle_tid(int proc_dirfd, const char *tid, size_t len, task_counts_t
   return 0;
 }
 
-/* The cgroup's thread list, open: the kept cgroup.threads (*kept_fd true), or a fresh fd of
- * cgroup.threads or v1's tasks. Returns the fd or -errno. */
-static int open_thread_list(int cgroup_dirfd, cg_files_t *list_files, bool *kept_fd) {
-  *kept_fd = false;
-  int fd = -EMFILE;
-  if (list_files != NULL) {
-    fd = cg_files_fd(list_files, cgroup_dirfd, "cgroup.threads");
-    *kept_fd = fd >= 0;
-    if (fd >= 0 || (fd != -EMFILE && fd != -ENOENT))
-      return fd;
-  }
-  if (fd == -EMFILE) { /* not kept: open it for this read */
-    fd = openat(cgroup_dirfd, "cgroup.threads", O_RDONLY | O_CLOEXEC);
-    if (fd >= 0)
-      return fd;
-    fd = -errno;
-  }
+/* The cgroup's thread list, open: cgroup.threads (kept when list_files allows), or v1's tasks
+ * (with list_files, v1's missing cgroup.threads is known without a syscall). Returns the fd or
+ * -errno; *list names the file. */
+static int open_thread_list(int cgroup_dirfd, cg_files_t *list_files, bool *kept_fd,
+                            const char **list) {
+  *list = "cgroup.threads";
+  int fd = cg_files_open_for_read(list_files, cgroup_dirfd, *list, kept_fd);
   if (fd != -ENOENT)
     return fd;
-  /* cgroup v1 (with list_files, its missing cgroup.threads is known without a syscall) */
-  fd = openat(cgroup_dirfd, "tasks", O_RDONLY | O_CLOEXEC);
-  return fd < 0 ? -errno : fd;
+  *list = "tasks";
+  return cg_files_open_for_read(NULL, cgroup_dirfd, *list, kept_fd); /* never kept, see .h */
 }
 
 int procstate_count(int cgroup_dirfd, int proc_dirfd, task_counts_t *out,
                     procstate_starts_t *starts, procstate_keep_t *kept) {
   bool kept_fd;
-  int fd = open_thread_list(cgroup_dirfd, kept ? kept->list_files : NULL, &kept_fd);
+  const char *list;
+  cg_files_t *list_files = kept ? kept->list_files : NULL;
+  int fd = open_thread_list(cgroup_dirfd, list_files, &kept_fd, &list);
   if (fd < 0)
     return fd;
 
@@ -319,14 +308,14 @@ int procstate_count(int cgroup_dirfd, int proc_dirfd, task_counts_t *out,
   char buf[4096];
   size_t have = 0; /* bytes of an unfinished line kept at the start of buf */
   off_t offset = 0;
-  int rc = 0;
+  int rc = 0, read_err = 0;
   for (;;) {
     size_t asked = sizeof(buf) - have;
     ssize_t n = pread(fd, buf + have, asked, offset);
     if (n < 0) {
       if (errno == EINTR)
         continue;
-      rc = -errno; /* ENODEV: the cgroup was removed while open */
+      rc = read_err = -errno; /* ENODEV: the cgroup was removed while open */
       break;
     }
     offset += n;
@@ -353,12 +342,8 @@ int procstate_count(int cgroup_dirfd, int proc_dirfd, task_counts_t *out,
     }
     memmove(buf, buf + start, have);
   }
-  if (!kept_fd) {
-    close(fd);
-  } else if (rc == -ENODEV) {
-    cg_files_forget(kept->list_files, cgroup_dirfd, "cgroup.threads");
-    rc = -ENOENT; /* the kept file of a removed cgroup: gone, as an open would say */
-  }
+  if (cg_files_end_read(list_files, cgroup_dirfd, list, fd, kept_fd, read_err) != read_err)
+    rc = -ENOENT; /* the kept list of a removed cgroup */
   if (rc == 0)
     task_counts_add(out, &c);
   return rc;

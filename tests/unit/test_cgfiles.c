@@ -580,6 +580,23 @@ static void test_fd_for_caller(void) {
   CHECK_INT(cg_files_fd(f, tmpfd, "list"), -EMFILE);
   CHECK_INT(cg_files_fd(NULL, tmpfd, "list"), -EMFILE);
   CHECK_INT(cg_files_kept(), base);
+  /* open_for_read/end_read: a fresh fd without budget, closed at the end. */
+  bool kept = true;
+  fds = count_fds();
+  int fresh = cg_files_open_for_read(f, tmpfd, "list", &kept);
+  CHECK(fresh >= 0 && !kept);
+  CHECK_INT(cg_files_end_read(f, tmpfd, "list", fresh, kept, -ENODEV), -ENODEV);
+  CHECK_INT(count_fds(), fds);
+  CHECK_INT(cg_files_open_for_read(f, tmpfd, "absent", &kept), -ENOENT);
+  /* With budget: kept, and kept after a good read; a failed read forgets it (ENODEV: gone). */
+  cg_files_set_budget(BUDGET);
+  int k = cg_files_open_for_read(f, tmpfd, "list", &kept);
+  CHECK(k >= 0 && kept);
+  CHECK_INT(cg_files_end_read(f, tmpfd, "list", k, kept, 0), 0);
+  CHECK_INT(cg_files_kept(), base + 1);
+  CHECK_INT(cg_files_open_for_read(f, tmpfd, "list", &kept), k);
+  CHECK_INT(cg_files_end_read(f, tmpfd, "list", k, kept, -ENODEV), -ENOENT);
+  CHECK_INT(cg_files_kept(), base);
   cg_files_destroy(f);
   cg_files_set_budget(BUDGET);
   unlinkat(tmpfd, "list", 0);
