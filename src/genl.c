@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 
 #include <linux/netlink.h>
@@ -19,6 +20,8 @@
 
 /* Reply attribute tables live on the stack: cgroupstats and taskstats need fewer than 8. */
 #define GENL_MAX_ATTR 32
+/* Receive buffer: a taskstats reply is about 600 bytes, cgroupstats less. */
+#define GENL_RECV_BUF 8192
 
 /* One per thread that has sent a request; linked so genl_shutdown can close every socket. */
 typedef struct genl_tls {
@@ -158,6 +161,9 @@ static int thread_socket(struct nl_sock **out) {
     int rc = open_socket(&sk);
     if (rc)
       return rc;
+    /* The GET commands answer with one message (errors always come back): an ACK after it
+     * would only cost the kernel a message and us a read at the next request. */
+    nl_socket_disable_auto_ack(sk);
     pthread_mutex_lock(&g_lock);
     t->sk = sk;
     g_nsocks++;
@@ -270,18 +276,30 @@ int genl_request(const genl_req_t *req) {
   rc = 0;
   bool done = false;
   double deadline = now_ms() + 2 * GENL_TIMEOUT_MS;
+  /* One recvmsg per message into this buffer: libnl's nl_recv peeks first (a second system
+   * call) and allocates a buffer per call. The replies are under 1 KiB. */
+  union {
+    struct nlmsghdr align;
+    unsigned char bytes[GENL_RECV_BUF];
+  } buf;
   while (!done) {
-    struct sockaddr_nl from;
-    unsigned char *buf = NULL;
-    int n = nl_recv(sk, &from, &buf, NULL);
+    struct sockaddr_nl from = {0};
+    struct iovec iov = {.iov_base = buf.bytes, .iov_len = sizeof(buf.bytes)};
+    struct msghdr mh = {
+        .msg_name = &from, .msg_namelen = sizeof(from), .msg_iov = &iov, .msg_iovlen = 1};
+    ssize_t n = recvmsg(nl_socket_get_fd(sk), &mh, 0);
+    if (n < 0 && errno == EINTR && now_ms() <= deadline)
+      continue;
     if (n <= 0) {
-      free(buf);
-      rc = n == 0 ? -EIO : nlerr_to_errno(n);
+      rc = n == 0 ? -EIO : errno == EAGAIN || errno == EWOULDBLOCK ? -ETIMEDOUT : -errno;
+      goto broken;
+    }
+    if (mh.msg_flags & MSG_TRUNC) {
+      rc = -EMSGSIZE;
       goto broken;
     }
     if (from.nl_pid == 0) /* only the kernel speaks for the family */
-      handle_buffer(req, family, seq, buf, n, &done, &rc);
-    free(buf);
+      handle_buffer(req, family, seq, buf.bytes, (int)n, &done, &rc);
     if (!done && now_ms() > deadline) {
       rc = -ETIMEDOUT;
       goto broken;
@@ -335,6 +353,12 @@ void genl_shutdown(void) {
   }
   atomic_store(&g_family, -1);
   pthread_mutex_unlock(&g_lock);
+}
+
+int genl_thread_socket_fd(void) {
+  pthread_once(&g_key_once, key_create);
+  genl_tls_t *t = g_key_err ? NULL : pthread_getspecific(g_key);
+  return t && t->sk ? nl_socket_get_fd(t->sk) : -1;
 }
 
 int genl_open_sockets(void) {
