@@ -413,6 +413,34 @@ static bool wait_in_ns(pid_t pid, netns_id_t id) {
 
 /* A batch over the veth namespaces, a dead PID, the host namespace and A gives what one read
  * each gives, in one job. */
+/* A dump longer than one receive (80 more links: about 100 KiB of messages, the kernel sends
+ * at most 32 KiB at a time) is read to its end: every link, each once. */
+static void test_many_links(const netns_request_t *req) {
+  enum { EXTRA = 80 };
+  CHECK_INT(sh("for i in $(seq 1 %d); do ip -n %s link add mdl$i type dummy 2>/dev/null || "
+               "ip -n %s link add mdl$i type bridge || exit 1; done",
+               EXTRA, ns_a, ns_a),
+            0);
+  netns_result_t res;
+  CHECK_INT(netns_read(req, &res), NETNS_OK);
+  CHECK_INT(res.n_ifs, EXTRA + 2); /* lo and the veth */
+  int seen[EXTRA + 1] = {0};
+  for (size_t i = 0; i < res.n_ifs; i++) {
+    int k;
+    if (sscanf(res.ifs[i].name, "mdl%d", &k) == 1 && k >= 1 && k <= EXTRA)
+      seen[k]++;
+  }
+  int once = 0;
+  for (int k = 1; k <= EXTRA; k++)
+    once += seen[k] == 1;
+  CHECK_INT(once, EXTRA);
+  netns_result_free(&res);
+  sh("for i in $(seq 1 %d); do ip -n %s link del mdl$i; done", EXTRA, ns_a);
+  CHECK_INT(netns_read(req, &res), NETNS_OK);
+  CHECK_INT(res.n_ifs, 2);
+  netns_result_free(&res);
+}
+
 static void test_batch(pid_t dead) {
   pid_t pids[] = {child_x[0], child_x[1], dead, child_h, child_x[2], child_a};
   enum { N = sizeof(pids) / sizeof(pids[0]) };
@@ -777,6 +805,7 @@ int main(void) {
   CHECK_INT(netns_init(test_log), 0);
   CHECK(read_a(&after));
 
+  test_many_links(&req);
   test_batch(dead);
   test_batch_failed_return();
   test_batch_shutdown();
