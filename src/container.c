@@ -194,6 +194,9 @@ typedef struct container_s {
   int dir_v1[CG_V1_COUNT]; /* see dirs_open() */
   int dir_v2;
   bool dirs_open, dirs_kept;
+  /* Hybrid: the unified tree's cgroup was empty while the v1 one had tasks, so the load sample
+   * reads v1's list while these directories stay open. */
+  bool tasks_not_in_unified;
   int dirs_reserved; /* fds taken from the budget for them */
   cg_files_t *files;
   pid_t *tgids;
@@ -485,22 +488,51 @@ static void log_task_method_once(int hierarchy, const task_method_t *method) {
   pthread_mutex_unlock(&method_lock);
 }
 
-static void read_load(container_t *c, int dirfd, int hierarchy) {
-  task_counts_t counts;
+/* Hybrid: whether the load sample lists the unified tree's cgroup.threads. runc and systemd
+ * put a container's tasks in both trees; the unified list can stay open and be re-read, while
+ * v1's tasks file is cached by the kernel for a second after a read, so opened at every read. */
+static bool tasks_from_unified(const container_t *c) {
+  return layout.kind == CG_LAYOUT_HYBRID && !c->is_host && conf_collect_load &&
+         conf_task_method == TASK_METHOD_PROCSTATE;
+}
+
+static int sample_tasks(container_t *c, int dirfd, task_counts_t *counts) {
   /* The start times go to the delay accounting, read next (not for the host: no delays). */
   procstate_starts_t *starts = c->is_host ? NULL : &c->starts;
   c->task_keep.list_files = c->dirs_kept ? c->files : NULL;
-  int err = proc_root_fd >= 0
-                ? task_sample_subtree_at(dirfd, proc_root_fd, &c->task_method, &counts, starts,
-                                         &c->task_keep)
-                : task_sample_subtree(dirfd, conf_proc_root, &c->task_method, &counts);
+  return proc_root_fd >= 0 ? task_sample_subtree_at(dirfd, proc_root_fd, &c->task_method, counts,
+                                                    starts, &c->task_keep)
+                           : task_sample_subtree(dirfd, conf_proc_root, &c->task_method, counts);
+}
+
+static uint64_t task_counts_total(const task_counts_t *t) {
+  return t->running + t->sleeping + t->uninterruptible + t->stopped;
+}
+
+/* Samples the tasks of dirfd's subtree; v1_dirfd >= 0: dirfd is the hybrid unified tree's, and
+ * v1_dirfd the fallback where that cgroup is empty or gone. Returns the directory counted: the
+ * delays list its processes. */
+static int read_load(container_t *c, int dirfd, int hierarchy, int v1_dirfd) {
+  task_counts_t counts;
+  int err = sample_tasks(c, dirfd, &counts);
+  if (v1_dirfd >= 0 && (err == -ENOENT || (err == 0 && task_counts_total(&counts) == 0))) {
+    task_counts_t v1;
+    int v1_err = sample_tasks(c, v1_dirfd, &v1);
+    if (v1_err == 0 && (err != 0 || task_counts_total(&v1) > 0)) {
+      c->tasks_not_in_unified = task_counts_total(&v1) > 0;
+      counts = v1;
+      err = 0;
+      dirfd = v1_dirfd;
+      hierarchy = 0;
+    }
+  }
   if (err != 0) {
     if (err != -ENOENT)
       report_file_error(c, "task states", err, "cannot count the cgroup's tasks");
-    return;
+    return dirfd;
   }
   log_task_method_once(hierarchy, &c->task_method);
-  c->starts_sampled = starts != NULL && c->task_method.kind == TASK_METHOD_PROCSTATE;
+  c->starts_sampled = !c->is_host && c->task_method.kind == TASK_METHOD_PROCSTATE;
   /* The host's subtree holds collectd, busy right now because of this read: this thread, and
    * often other read and write threads. The kernel samples at moments unrelated to collectd's
    * work, where they are rarely runnable: collectd's threads are left out. */
@@ -521,7 +553,7 @@ static void read_load(container_t *c, int dirfd, int hierarchy) {
                     gauge_or_nan(all, counts.iowait),   {.gauge = c->load.avg[0]},
                     {.gauge = c->load.avg[1]},          {.gauge = c->load.avg[2]}};
     dispatch_compact(c, CT_LOAD, NULL, v);
-    return;
+    return dirfd;
   }
   dispatch_gauge(c, "ps_state", "running", (double)counts.running);
   dispatch_gauge(c, "ps_state", "blocked", (double)counts.uninterruptible);
@@ -533,6 +565,7 @@ static void read_load(container_t *c, int dirfd, int hierarchy) {
   value_t load[3] = {
       {.gauge = c->load.avg[0]}, {.gauge = c->load.avg[1]}, {.gauge = c->load.avg[2]}};
   dispatch(c, "load", NULL, load, 3);
+  return dirfd;
 }
 
 /* Up to max PIDs from cgroup.procs of the cgroup and, if it has none, of its descendants. */
@@ -894,7 +927,8 @@ static size_t read_delay(container_t *c, int procs_dir, const cg_metrics_t *m) {
     if (digest != 0 && digest == c->tgids_digest) {
       n = c->tgids_n; /* the threads the load sample listed did not change: nor did the list */
     } else {
-      cg_files_t *procs_files = layout.kind == CG_LAYOUT_V2 && c->dirs_kept ? c->files : NULL;
+      /* v2 lists can stay open (v1's are cached by the kernel for a second after a read). */
+      cg_files_t *procs_files = procs_dir == c->dir_v2 && c->dirs_kept ? c->files : NULL;
       rc = delay_collect_tgids(procs_dir, &c->tgids, &n, &c->tgids_cap, procs_files);
       c->tgids_digest = rc == 0 ? digest : 0;
       c->tgids_n = n;
@@ -933,6 +967,7 @@ static void dirs_open(container_t *c, unsigned groups) {
   if (c->dirs_open)
     return;
   c->limits_age = 0; /* maybe a new cgroup at this path (a restarted container): its own limits */
+  c->tasks_not_in_unified = false;
   int opened = 0;
   for (int i = 0; i < CG_V1_COUNT; i++) {
     c->dir_v1[i] = layout.kind != CG_LAYOUT_V2 ? open_cgroup_dir(v1_root_fd[i], c->relpath) : -1;
@@ -942,7 +977,7 @@ static void dirs_open(container_t *c, unsigned groups) {
   c->dir_v2 = -1;
   if (layout.kind == CG_LAYOUT_V2)
     c->dir_v2 = open_cgroup_dir(primary_root_fd, c->relpath);
-  else if (groups & (CG_GROUP_PRESSURE | CG_GROUP_CPU))
+  else if ((groups & (CG_GROUP_PRESSURE | CG_GROUP_CPU)) || tasks_from_unified(c))
     c->dir_v2 = open_cgroup_dir(v2_root_fd, c->relpath);
   opened += c->dir_v2 >= 0;
   c->dirs_open = true;
@@ -1053,8 +1088,11 @@ static void container_read_locked(container_t *c) {
   /* Load first: the delays take their processes' start times from its /proc reads. */
   c->starts.n = 0;
   c->starts_sampled = false;
-  if (conf_collect_load && tasks >= 0)
-    read_load(c, tasks, layout.kind == CG_LAYOUT_V2);
+  if (conf_collect_load && tasks >= 0) {
+    bool unified = tasks_from_unified(c) && c->dir_v2 >= 0 && !c->tasks_not_in_unified;
+    tasks = unified ? read_load(c, c->dir_v2, 1, tasks)
+                    : read_load(c, tasks, layout.kind == CG_LAYOUT_V2, -1);
+  }
   size_t n_tgids = 0;
   if ((c->delay || conf_collect_diagnosis) && !c->is_host)
     n_tgids = read_delay(c, tasks, &m);

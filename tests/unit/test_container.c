@@ -1525,6 +1525,62 @@ static int write_text(const char *path, const char *text) {
   return fclose(f) != 0 ? -1 : rc;
 }
 
+/* Hybrid: the load sample counts the unified tree's cgroup.threads (which can stay open); where
+ * that cgroup is empty and the v1 one is not (a runtime that leaves the unified tree alone), it
+ * counts v1's tasks, and keeps to them while the directories stay open. */
+static void test_hybrid_tasks(void) {
+  const char *h = "ba7b10d15d16";
+  const char *ids[] = {ID_H};
+  const char *names[] = {h};
+  char tree[PATH_MAX];
+  CHECK_INT(copy_tree("hybrid", tree, sizeof(tree)), 0);
+  static const struct {
+    int tid;
+    char state;
+  } tasks[] = {{4100001, 'R'}, {4100002, 'S'}, {4100003, 'S'}};
+  for (size_t i = 0; i < sizeof(tasks) / sizeof(tasks[0]); i++) {
+    char dir[2 * PATH_MAX], stat[64 + 2 * PATH_MAX];
+    snprintf(dir, sizeof(dir), "%s/proc/%d", tree, tasks[i].tid);
+    CHECK(mkdir(dir, 0755) == 0);
+    snprintf(stat, sizeof(stat), "%s/stat", dir);
+    char line[256];
+    snprintf(line, sizeof(line),
+             "%d (t) %c 1 1 1 0 -1 4194560 0 0 0 0 1 1 0 0 20 0 1 0 %d 1000 10 "
+             "18446744073709551615 1 1 0 0 0 0 0 4096 0 0 0 17 0 0 0 0 0 0\n",
+             tasks[i].tid, tasks[i].state, 500 + (int)i);
+    CHECK_INT(write_text(stat, line), 0);
+  }
+#define H_SCOPE "system.slice/docker-" ID_H ".scope"
+  char unified_threads[2 * PATH_MAX], v1_tasks[2 * PATH_MAX];
+  snprintf(unified_threads, sizeof(unified_threads),
+           "%s/sys/fs/cgroup/unified/" H_SCOPE "/cgroup.threads", tree);
+  snprintf(v1_tasks, sizeof(v1_tasks), "%s/sys/fs/cgroup/cpu/" H_SCOPE "/tasks", tree);
+#undef H_SCOPE
+  CHECK_INT(write_text(unified_threads, "4100001\n"), 0);
+  CHECK_INT(write_text(v1_tasks, "4100002\n4100003\n"), 0);
+
+  setup_t s = {.tree = tree, .collect_load = true, .all_states = true, .only_group = "Pids"};
+  CHECK_INT(start(&s, NULL), 0);
+  mock_reset_records();
+  DISCOVERY_ROUND(ids, names, 1);
+  read_round("hybrid tasks, unified list");
+  EXPECT_G(h, ID_H, "ps_state", "running", 1);
+  EXPECT_G(h, ID_H, "ps_state", "sleeping", 0);
+  stop();
+
+  CHECK_INT(write_text(unified_threads, ""), 0);
+  CHECK_INT(start(&s, NULL), 0);
+  mock_reset_records();
+  DISCOVERY_ROUND(ids, names, 1);
+  for (int round = 0; round < 2; round++) {
+    read_round("hybrid tasks, unified cgroup empty");
+    EXPECT_G(h, ID_H, "ps_state", "running", 0);
+    EXPECT_G(h, ID_H, "ps_state", "sleeping", 2);
+    CHECK_INT(write_text(unified_threads, "4100001\n"), 0); /* not looked at again */
+  }
+  stop();
+}
+
 /* n raw Ethernet frames of 60 bytes out of ifname (retried while the device is not ready). */
 static bool send_frames(const char *ifname, int n) {
   int s = socket(AF_PACKET, SOCK_RAW, 0);
@@ -1779,6 +1835,7 @@ int main(void) {
   test_v1_docker_systemd();
   test_v2_kubepods();
   test_hybrid();
+  test_hybrid_tasks();
   test_podman();
   test_lxc();
   test_bad_config();
