@@ -1,4 +1,5 @@
 /* Generic-netlink client for the TASKSTATS family: see genl.h. */
+#define _GNU_SOURCE /* sendmmsg, recvmmsg */
 #include "genl.h"
 
 #include <errno.h>
@@ -8,6 +9,8 @@
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <poll.h>
+#include <string.h>
 #include <time.h>
 
 #include <linux/netlink.h>
@@ -22,10 +25,18 @@
 #define GENL_MAX_ATTR 32
 /* Receive buffer: a taskstats reply is about 600 bytes, cgroupstats less. */
 #define GENL_RECV_BUF 8192
+/* genl_request_batch: requests in flight at once, and the room for each reply. The kernel
+ * queues every reply while the requests are sent: 32 taskstats replies (about 2 KiB each in the
+ * socket's accounting) stay far below the default receive buffer (208 KiB), beyond which a
+ * reply would be dropped. */
+#define GENL_BATCH 32
+#define GENL_BATCH_SLOT 2048
+#define GENL_BATCH_DATA 16 /* attribute payload of a batched request (a u32) */
 
 /* One per thread that has sent a request; linked so genl_shutdown can close every socket. */
 typedef struct genl_tls {
   struct nl_sock *sk;
+  unsigned char *batch_buf; /* GENL_BATCH reply slots, for genl_request_batch */
   struct genl_tls *prev, *next;
 } genl_tls_t;
 
@@ -117,6 +128,7 @@ static void tls_destroy(void *p) {
     g_nsocks--;
   }
   pthread_mutex_unlock(&g_lock);
+  free(t->batch_buf);
   free(t);
 }
 
@@ -206,46 +218,55 @@ static double now_ms(void) {
   return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-/* Handles one received buffer. Sets *done at the reply or error of our request; *rc keeps the
- * first error seen. Messages with another sequence number are leftovers and ignored. */
-static void handle_buffer(const genl_req_t *req, int family, uint32_t seq, unsigned char *buf,
-                          int len, bool *done, int *rc) {
-  for (struct nlmsghdr *h = (struct nlmsghdr *)buf; nlmsg_ok(h, len); h = nlmsg_next(h, &len)) {
-    if (h->nlmsg_seq != seq)
-      continue;
-    if (h->nlmsg_type == NLMSG_ERROR) {
-      if (h->nlmsg_len < (uint32_t)nlmsg_size(sizeof(struct nlmsgerr))) {
-        if (*rc == 0)
-          *rc = -EBADMSG;
-      } else {
-        const struct nlmsgerr *e = nlmsg_data(h);
-        if (*rc == 0 && e->error < 0)
-          *rc = e->error;
-      }
-      *done = true;
-    } else if (h->nlmsg_type == NLMSG_DONE) {
-      *done = true;
-    } else if (h->nlmsg_type == family) {
-      /* The GET commands answer with one message: it ends the request (no ACK asked for, so
-       * no second message to wait for). */
-      *done = true;
-      struct nlattr *tb[GENL_MAX_ATTR + 1];
-      int e = genlmsg_parse(h, 0, tb, req->maxattr, req->policy);
-      if (e < 0) {
-        if (*rc == 0)
-          *rc = nlerr_to_errno(e) == -EINVAL ? -EBADMSG : nlerr_to_errno(e);
-      } else if (req->cb) {
-        e = req->cb(tb, req->arg);
-        if (*rc == 0 && e < 0)
-          *rc = e;
-      }
+/* Handles one message of our request: sets *done at its reply or error; *rc keeps the first
+ * error seen. */
+static void handle_message(const genl_req_t *req, int family, struct nlmsghdr *h, bool *done,
+                           int *rc) {
+  if (h->nlmsg_type == NLMSG_ERROR) {
+    if (h->nlmsg_len < (uint32_t)nlmsg_size(sizeof(struct nlmsgerr))) {
+      if (*rc == 0)
+        *rc = -EBADMSG;
+    } else {
+      const struct nlmsgerr *e = nlmsg_data(h);
+      if (*rc == 0 && e->error < 0)
+        *rc = e->error;
+    }
+    *done = true;
+  } else if (h->nlmsg_type == NLMSG_DONE) {
+    *done = true;
+  } else if (h->nlmsg_type == family) {
+    /* The GET commands answer with one message: it ends the request (no ACK asked for, so
+     * no second message to wait for). */
+    *done = true;
+    struct nlattr *tb[GENL_MAX_ATTR + 1];
+    int e = genlmsg_parse(h, 0, tb, req->maxattr, req->policy);
+    if (e < 0) {
+      if (*rc == 0)
+        *rc = nlerr_to_errno(e) == -EINVAL ? -EBADMSG : nlerr_to_errno(e);
+    } else if (req->cb) {
+      e = req->cb(tb, req->arg);
+      if (*rc == 0 && e < 0)
+        *rc = e;
     }
   }
 }
 
+/* Handles one received buffer. Messages with another sequence number are leftovers and
+ * ignored. */
+static void handle_buffer(const genl_req_t *req, int family, uint32_t seq, unsigned char *buf,
+                          int len, bool *done, int *rc) {
+  for (struct nlmsghdr *h = (struct nlmsghdr *)buf; nlmsg_ok(h, len); h = nlmsg_next(h, &len))
+    if (h->nlmsg_seq == seq)
+      handle_message(req, family, h, done, rc);
+}
+
+static bool request_valid(const genl_req_t *req) {
+  return req != NULL && req->maxattr >= 0 && req->maxattr <= GENL_MAX_ATTR &&
+         (req->data != NULL || req->len == 0) && req->len <= 0xffff - NLA_HDRLEN;
+}
+
 int genl_request(const genl_req_t *req) {
-  if (req == NULL || req->maxattr < 0 || req->maxattr > GENL_MAX_ATTR ||
-      (req->data == NULL && req->len != 0) || req->len > 0xffff - NLA_HDRLEN)
+  if (!request_valid(req))
     return -EINVAL;
   int family = atomic_load(&g_family);
   if (family < 0)
@@ -317,6 +338,146 @@ broken:
   return rc;
 }
 
+/* Sends reqs[0..k) (k <= GENL_BATCH) in one sendmmsg and reads their replies with recvmmsg.
+ * Returns 0 (each request's result in rcs), or -errno when the socket can no longer be trusted
+ * (the results not yet in are that error). */
+static int batch_chunk(struct nl_sock *sk, unsigned char *slots, int family, const genl_req_t *reqs,
+                       size_t k, int *rcs) {
+  int fd = nl_socket_get_fd(sk);
+  struct {
+    struct nlmsghdr n;
+    struct genlmsghdr g;
+    struct nlattr a;
+    unsigned char data[GENL_BATCH_DATA];
+  } out[GENL_BATCH];
+  struct mmsghdr mm[GENL_BATCH];
+  struct iovec iov[GENL_BATCH];
+  struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+  bool done[GENL_BATCH];
+  uint32_t seq0 = 0;
+  for (size_t i = 0; i < k; i++) {
+    uint32_t seq = nl_socket_use_seq(sk);
+    if (i == 0)
+      seq0 = seq;
+    size_t attr = reqs[i].data ? NLA_HDRLEN + reqs[i].len : 0;
+    memset(&out[i], 0, sizeof(out[i]));
+    out[i].n = (struct nlmsghdr){.nlmsg_len = NLMSG_LENGTH(GENL_HDRLEN + NLA_ALIGN(attr)),
+                                 .nlmsg_type = (uint16_t)family,
+                                 .nlmsg_flags = NLM_F_REQUEST,
+                                 .nlmsg_seq = seq,
+                                 .nlmsg_pid = nl_socket_get_local_port(sk)};
+    out[i].g = (struct genlmsghdr){.cmd = reqs[i].cmd, .version = TASKSTATS_GENL_VERSION};
+    if (attr) {
+      out[i].a = (struct nlattr){.nla_len = (uint16_t)attr, .nla_type = reqs[i].attr_type};
+      memcpy(out[i].data, reqs[i].data, reqs[i].len);
+    }
+    iov[i] = (struct iovec){.iov_base = &out[i], .iov_len = out[i].n.nlmsg_len};
+    mm[i] = (struct mmsghdr){.msg_hdr = {.msg_name = &kernel,
+                                         .msg_namelen = sizeof(kernel),
+                                         .msg_iov = &iov[i],
+                                         .msg_iovlen = 1}};
+    rcs[i] = 0;
+    done[i] = false;
+  }
+  int rc = 0;
+  for (size_t sent = 0; sent < k;) {
+    int r = sendmmsg(fd, mm + sent, (unsigned)(k - sent), 0);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r <= 0) {
+      rc = r < 0 ? -errno : -EIO;
+      goto failed;
+    }
+    sent += (size_t)r;
+  }
+
+  size_t pending = k;
+  double deadline = now_ms() + 2 * GENL_TIMEOUT_MS;
+  while (pending > 0) {
+    struct sockaddr_nl from[GENL_BATCH];
+    for (size_t i = 0; i < pending; i++) {
+      iov[i] = (struct iovec){.iov_base = slots + i * GENL_BATCH_SLOT, .iov_len = GENL_BATCH_SLOT};
+      mm[i] = (struct mmsghdr){.msg_hdr = {.msg_name = &from[i],
+                                           .msg_namelen = sizeof(from[i]),
+                                           .msg_iov = &iov[i],
+                                           .msg_iovlen = 1}};
+    }
+    /* The replies were queued while the requests were sent: one call gets them all. */
+    int r = recvmmsg(fd, mm, (unsigned)pending, MSG_DONTWAIT, NULL);
+    if (r < 0 && errno == EAGAIN) {
+      int wait_ms = (int)(deadline - now_ms());
+      struct pollfd pfd = {.fd = fd, .events = POLLIN};
+      int ready = wait_ms > 0 ? poll(&pfd, 1, wait_ms) : 0;
+      if (ready > 0 || (ready < 0 && errno == EINTR))
+        continue;
+      rc = ready == 0 ? -ETIMEDOUT : -errno;
+      goto failed;
+    }
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r <= 0) {
+      rc = r < 0 ? -errno : -EIO;
+      goto failed;
+    }
+    for (int m = 0; m < r; m++) {
+      if (mm[m].msg_hdr.msg_flags & MSG_TRUNC) {
+        rc = -EMSGSIZE;
+        goto failed;
+      }
+      if (from[m].nl_pid != 0) /* only the kernel speaks for the family */
+        continue;
+      int len = (int)mm[m].msg_len;
+      for (struct nlmsghdr *h = (struct nlmsghdr *)(slots + (size_t)m * GENL_BATCH_SLOT);
+           nlmsg_ok(h, len); h = nlmsg_next(h, &len)) {
+        uint32_t i = h->nlmsg_seq - seq0; /* leftovers of earlier requests fall outside */
+        if (i >= k || done[i])
+          continue;
+        handle_message(&reqs[i], family, h, &done[i], &rcs[i]);
+        pending -= done[i];
+      }
+    }
+  }
+  return 0;
+
+failed:
+  for (size_t i = 0; i < k; i++)
+    if (!done[i])
+      rcs[i] = rc;
+  return rc;
+}
+
+int genl_request_batch(const genl_req_t *reqs, size_t n, int *rcs) {
+  if (n > 0 && (reqs == NULL || rcs == NULL))
+    return -EINVAL;
+  for (size_t i = 0; i < n; i++)
+    if (!request_valid(&reqs[i]) || reqs[i].len > GENL_BATCH_DATA)
+      return -EINVAL;
+  int family = atomic_load(&g_family);
+  if (family < 0)
+    return -ESHUTDOWN;
+  if (n == 0)
+    return 0;
+  struct nl_sock *sk;
+  int rc = thread_socket(&sk);
+  if (rc)
+    return rc;
+  genl_tls_t *t = pthread_getspecific(g_key); /* the key exists: thread_socket succeeded */
+  if (t->batch_buf == NULL && (t->batch_buf = malloc(GENL_BATCH * GENL_BATCH_SLOT)) == NULL)
+    return -ENOMEM;
+  for (size_t base = 0; base < n; base += GENL_BATCH) {
+    size_t k = n - base < GENL_BATCH ? n - base : GENL_BATCH;
+    rc = batch_chunk(sk, t->batch_buf, family, reqs + base, k, rcs + base);
+    if (rc < 0) {
+      /* A late answer must not be read as the reply to a later request: start afresh. */
+      close_thread_socket(t);
+      for (size_t i = base + k; i < n; i++)
+        rcs[i] = rc;
+      return rc;
+    }
+  }
+  return 0;
+}
+
 int genl_request_u32(uint8_t cmd, uint16_t attr_type, uint32_t value, int maxattr,
                      const struct nla_policy *policy, genl_reply_cb cb, void *arg) {
   genl_req_t req = {.cmd = cmd,
@@ -350,6 +511,8 @@ void genl_shutdown(void) {
       t->sk = NULL;
       g_nsocks--;
     }
+    free(t->batch_buf); /* no thread is inside a request now */
+    t->batch_buf = NULL;
   }
   atomic_store(&g_family, -1);
   pthread_mutex_unlock(&g_lock);

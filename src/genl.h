@@ -51,6 +51,13 @@ typedef struct {
  * reply can never be mistaken for the answer to the next request. */
 int genl_request(const genl_req_t *req);
 
+/* Sends n GET requests (payloads of at most 16 bytes) in batches of 32 with one sendmmsg and
+ * one recvmmsg each, instead of a send and a receive per request. rcs[i] gets what
+ * genl_request would return for reqs[i]; each reply goes to its own callback. Returns 0, -EINVAL
+ * (a bad request: nothing sent), -ESHUTDOWN, or the transport error that ended the exchange
+ * (the socket is then discarded, as by genl_request). */
+int genl_request_batch(const genl_req_t *reqs, size_t n, int *rcs);
+
 /* Convenience for the common case: a single u32 attribute (a PID, a TGID, or a file
  * descriptor). */
 int genl_request_u32(uint8_t cmd, uint16_t attr_type, uint32_t value, int maxattr,

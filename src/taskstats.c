@@ -321,6 +321,48 @@ int taskstats_query_tgid(pid_t tgid, ts_stats_t *out) {
   return 0;
 }
 
+int taskstats_query_tgids(const pid_t *tgids, size_t n, ts_stats_t *out, int *rcs) {
+  genl_req_t reqs[TS_QUERY_BATCH];
+  query_ctx_t ctx[TS_QUERY_BATCH];
+  uint32_t ids[TS_QUERY_BATCH];
+  int first_err = 0;
+  for (size_t base = 0; base < n; base += TS_QUERY_BATCH) {
+    size_t k = n - base < TS_QUERY_BATCH ? n - base : TS_QUERY_BATCH;
+    size_t m = 0; /* requests sent: a TGID that cannot be one is answered here */
+    size_t slot[TS_QUERY_BATCH];
+    for (size_t i = 0; i < k; i++) {
+      pid_t tgid = tgids[base + i];
+      rcs[base + i] = -EINVAL;
+      if (tgid <= 0)
+        continue;
+      ids[m] = (uint32_t)tgid;
+      ctx[m] = (query_ctx_t){.out = &out[base + i], .got = false};
+      reqs[m] = (genl_req_t){.cmd = TASKSTATS_CMD_GET,
+                             .attr_type = TASKSTATS_CMD_ATTR_TGID,
+                             .data = &ids[m],
+                             .len = sizeof(ids[m]),
+                             .maxattr = TASKSTATS_TYPE_MAX,
+                             .cb = on_reply,
+                             .arg = &ctx[m]};
+      slot[m++] = base + i;
+    }
+    int batch_rcs[TS_QUERY_BATCH];
+    int rc = genl_request_batch(reqs, m, batch_rcs);
+    for (size_t j = 0; j < m; j++) {
+      int r = batch_rcs[j];
+      rcs[slot[j]] = r != 0 ? r : ctx[j].got ? 0 : -ENODATA;
+    }
+    if (rc < 0 && first_err == 0)
+      first_err = rc;
+    if (rc == -EINVAL || rc == -ESHUTDOWN) {
+      for (size_t i = base + k; i < n; i++)
+        rcs[i] = rc;
+      return rc;
+    }
+  }
+  return first_err;
+}
+
 /* ---- the exit-record listener ---- */
 
 #define LISTENER_RCVBUF (4 << 20)

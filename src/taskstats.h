@@ -72,6 +72,13 @@ int taskstats_parse_aggr(const void *data, size_t len, uint16_t version_hint, ui
  * process, or a zombie), -EPERM (needs CAP_NET_ADMIN), -ETIMEDOUT, -ESHUTDOWN, -EBADMSG. */
 int taskstats_query_tgid(pid_t tgid, ts_stats_t *out);
 
+/* taskstats_query_tgid for n TGIDs at once (genl_request_batch: two system calls per 32
+ * instead of two per TGID). rcs[i]: what taskstats_query_tgid would return for tgids[i], out[i]
+ * filled where it is 0. Returns 0, or the first transport error (the requests it cut short
+ * have it in rcs). */
+#define TS_QUERY_BATCH 64
+int taskstats_query_tgids(const pid_t *tgids, size_t n, ts_stats_t *out, int *rcs);
+
 /* ---- exit records ---- */
 
 /* What one TASKSTATS_CMD_NEW message from the kernel says about an exiting task. */

@@ -296,6 +296,51 @@ static void test_nothing_left_queued(void) {
     close(dirfd);
 }
 
+/* 70 TGIDs in one batch (more than one sendmmsg of 32, more than one taskstats chunk of 64):
+ * each answered as alone, a dead PID and a non-PID with their own errors, nothing left queued. */
+static void test_batch_queries(void) {
+  pid_t kid = fork();
+  if (kid == 0) {
+    pause();
+    _exit(0);
+  }
+  pid_t dead = fork();
+  if (dead == 0)
+    _exit(0);
+  waitpid(dead, NULL, 0);
+  usleep(20000); /* the kid has reached pause(): its switch counts stay put */
+  enum { N = 70 };
+  pid_t tgids[N];
+  ts_stats_t out[N];
+  int rcs[N];
+  for (int i = 0; i < N; i++)
+    tgids[i] = i % 3 == 0 ? getpid() : i % 3 == 1 ? kid : dead;
+  tgids[7] = 0;
+  CHECK_INT(taskstats_query_tgids(tgids, N, out, rcs), 0);
+  int ok = 0, failed = 0;
+  for (int i = 0; i < N; i++) {
+    if (i == 7 || tgids[i] == dead)
+      failed += rcs[i] < 0;
+    else
+      ok += rcs[i] == 0;
+  }
+  CHECK_INT(ok, 46);
+  CHECK_INT(failed, 24);
+  CHECK_INT(rcs[7], -EINVAL);
+  CHECK(socket_drained());
+  ts_stats_t alone;
+  CHECK_INT(taskstats_query_tgid(kid, &alone), 0);
+  for (int i = 1; i < N; i += 3) /* each kid entry has the kid's own numbers */
+    if (i != 7) {
+      CHECK_U64(alone.nvcsw, out[i].nvcsw);
+      CHECK_U64(alone.nivcsw, out[i].nivcsw);
+      CHECK(alone.etime_us >= out[i].etime_us && alone.etime_us - out[i].etime_us < 1000000);
+    }
+  CHECK_INT(taskstats_query_tgids(tgids, 0, out, rcs), 0);
+  kill(kid, SIGKILL);
+  waitpid(kid, NULL, 0);
+}
+
 static int cmp_double(const void *x, const void *y) {
   double a = *(const double *)x, b = *(const double *)y;
   return a < b ? -1 : a > b;
@@ -350,6 +395,7 @@ int main(void) {
   test_hierarchy(V2_ROOT, "v2", TASK_METHOD_PROCSTATE);
   test_vfork_and_sleep();
   test_nothing_left_queued();
+  test_batch_queries();
   test_cost(10);
   test_cost(100);
   test_cost(1000);
