@@ -438,36 +438,29 @@ static void start_listener_once(void) {
   pthread_mutex_unlock(&g_listener_lock);
 }
 
-int delay_sample_container(delay_state_t *st, const pid_t *tgids, size_t n,
-                           const procstate_starts_t *known, delay_totals_t *out) {
-  delay_proc_sample_t *s = n ? calloc(n, sizeof(*s)) : NULL;
-  if (n && s == NULL)
-    return -ENOMEM;
-  size_t got = 0;
-  int fatal = 0;
+static bool fatal_query_error(int rc) {
+  return rc == -EPERM || rc == -ESHUTDOWN || rc == -ENOENT;
+}
+
+/* One container's part of the batch, once its processes' taskstats are in: s[0..n) with their
+ * results in rcs. */
+static int finish_job(delay_job_t *job, delay_proc_sample_t *s, const int *rcs, size_t n,
+                      uint64_t now, bool delay_on) {
+  delay_state_t *st = job->st;
   bool ask_cpus = st->cpus_age == 0 || !st->has_cpus;
   st->cpus_age = (st->cpus_age + 1) % DELAY_AFFINITY_READS;
   cpu_set_t cpus;
   CPU_ZERO(&cpus);
   bool has_cpus = false;
+  size_t got = 0;
   for (size_t i = 0; i < n; i++) {
-    uint64_t start, ticks;
-    if (procstate_starts_find(known, tgids[i], &ticks))
-      start = ticks * 1000u / (uint64_t)g_hz;
-    else if (read_start_ms(tgids[i], &start) != 0)
-      continue; /* gone */
-    int rc = taskstats_query_tgid(tgids[i], &s[got].stats);
-    if (rc == -EPERM || rc == -ESHUTDOWN || rc == -ENOENT) {
-      fatal = rc;
-      break;
-    }
-    if (rc != 0)
+    if (fatal_query_error(rcs[i]))
+      return rcs[i];
+    if (rcs[i] != 0)
       continue; /* -ESRCH: exited meanwhile (the listener has its record) */
-    s[got].tgid = tgids[i];
-    s[got].start_ms = start;
-    got++;
+    s[got++] = s[i];
     cpu_set_t mask;
-    if (ask_cpus && sched_getaffinity(tgids[i], sizeof(mask), &mask) == 0) {
+    if (ask_cpus && sched_getaffinity(s[i].tgid, sizeof(mask), &mask) == 0) {
       CPU_OR(&cpus, &cpus, &mask);
       has_cpus = true;
     }
@@ -479,21 +472,73 @@ int delay_sample_container(delay_state_t *st, const pid_t *tgids, size_t n,
     cpus = st->cpus;
     has_cpus = st->has_cpus && got > 0;
   }
-  if (fatal) {
-    free(s);
-    return fatal;
-  }
   if (got > 0)
     start_listener_once();
-  uint64_t now = boot_ms();
-  delay_merge(st, s, got, now, delay_on_now(now), out);
+  delay_totals_t *out = &job->out;
+  delay_merge(st, s, got, now, delay_on, out);
   out->has_cpus = has_cpus;
   hs_cpumask_zero(&out->cpus);
   for (unsigned c = 0; c < CPU_SETSIZE && c < HOSTSTAT_MAX_CPUS; c++)
     if (CPU_ISSET(c, &cpus))
       hs_cpumask_set(&out->cpus, c);
-  free(s);
   return 0;
+}
+
+void delay_sample_containers(delay_job_t *jobs, size_t n_jobs) {
+  size_t total = 0;
+  for (size_t j = 0; j < n_jobs; j++)
+    total += jobs[j].n;
+  delay_proc_sample_t *s = total ? calloc(total, sizeof(*s)) : NULL;
+  pid_t *tgids = total ? calloc(total, sizeof(*tgids)) : NULL;
+  ts_stats_t *stats = total ? calloc(total, sizeof(*stats)) : NULL;
+  int *rcs = total ? calloc(total, sizeof(*rcs)) : NULL;
+  size_t *first = calloc(n_jobs + 1, sizeof(*first)); /* each job's samples: first[j].. */
+  if (first == NULL || (total && (!s || !tgids || !stats || !rcs))) {
+    for (size_t j = 0; j < n_jobs; j++)
+      jobs[j].rc = -ENOMEM;
+    goto out;
+  }
+  /* Every container's live processes with their start times, then one batched query. */
+  size_t m = 0;
+  for (size_t j = 0; j < n_jobs; j++) {
+    first[j] = m;
+    for (size_t i = 0; i < jobs[j].n; i++) {
+      pid_t tgid = jobs[j].tgids[i];
+      uint64_t start, ticks;
+      if (procstate_starts_find(jobs[j].known, tgid, &ticks))
+        start = ticks * 1000u / (uint64_t)g_hz;
+      else if (read_start_ms(tgid, &start) != 0)
+        continue; /* gone */
+      s[m].tgid = tgids[m] = tgid;
+      s[m].start_ms = start;
+      m++;
+    }
+  }
+  first[n_jobs] = m;
+  taskstats_query_tgids(tgids, m, stats, rcs); /* each result is in rcs */
+  for (size_t i = 0; i < m; i++)
+    if (rcs[i] == 0)
+      s[i].stats = stats[i];
+  uint64_t now = boot_ms();
+  bool on = delay_on_now(now);
+  for (size_t j = 0; j < n_jobs; j++)
+    jobs[j].rc =
+        finish_job(&jobs[j], s + first[j], rcs + first[j], first[j + 1] - first[j], now, on);
+  free(first);
+out:
+  free(s);
+  free(tgids);
+  free(stats);
+  free(rcs);
+}
+
+int delay_sample_container(delay_state_t *st, const pid_t *tgids, size_t n,
+                           const procstate_starts_t *known, delay_totals_t *out) {
+  delay_job_t job = {.st = st, .tgids = tgids, .n = n, .known = known};
+  delay_sample_containers(&job, 1);
+  if (job.rc == 0)
+    *out = job.out;
+  return job.rc;
 }
 
 /* ---- TGIDs of a cgroup subtree ---- */

@@ -9,6 +9,7 @@
  * it made, also on failure or SIGINT/SIGTERM. */
 #define _GNU_SOURCE
 #include "cgroupstats.h"
+#include "delayacct.h"
 #include "genl.h"
 #include "procstate.h"
 #include "taskstats.h"
@@ -341,6 +342,56 @@ static void test_batch_queries(void) {
   waitpid(kid, NULL, 0);
 }
 
+/* Several containers' delays in one batched query: each container gets its own processes (a
+ * dead one skipped, an empty container fine), as from one call per container; 40 containers
+ * (more than a batch of 32) all answered. */
+static void test_delay_jobs(void) {
+  delay_config_t cfg = {.proc_root = "/proc"};
+  CHECK_INT(delay_init(&cfg), 0);
+  pid_t kid[3];
+  for (int i = 0; i < 3; i++)
+    if ((kid[i] = fork()) == 0) {
+      pause();
+      _exit(0);
+    }
+  pid_t dead = fork();
+  if (dead == 0)
+    _exit(0);
+  waitpid(dead, NULL, 0);
+  pid_t a[] = {kid[0]}, b[] = {kid[1], dead, kid[2]};
+  enum { JOBS = 40 };
+  delay_job_t jobs[JOBS];
+  delay_state_t *st[JOBS];
+  for (int j = 0; j < JOBS; j++) {
+    st[j] = delay_state_create();
+    jobs[j] = (delay_job_t){.st = st[j], .tgids = a, .n = 1};
+  }
+  jobs[1].tgids = b;
+  jobs[1].n = 3;
+  jobs[2].n = 0;
+  delay_sample_containers(jobs, JOBS);
+  int ones = 0;
+  for (int j = 0; j < JOBS; j++) {
+    CHECK_INT(jobs[j].rc, 0);
+    ones += jobs[j].rc == 0 && jobs[j].out.n_tasks == 1;
+  }
+  CHECK_INT(jobs[1].out.n_tasks, 2);
+  CHECK_INT(jobs[2].out.n_tasks, 0);
+  CHECK_INT(ones, JOBS - 2);
+  delay_totals_t alone;
+  delay_state_t *one = delay_state_create();
+  CHECK_INT(delay_sample_container(one, b, 3, NULL, &alone), 0);
+  CHECK_INT(alone.n_tasks, 2);
+  delay_state_destroy(one);
+  for (int j = 0; j < JOBS; j++)
+    delay_state_destroy(st[j]);
+  for (int i = 0; i < 3; i++) {
+    kill(kid[i], SIGKILL);
+    waitpid(kid[i], NULL, 0);
+  }
+  delay_shutdown();
+}
+
 static int cmp_double(const void *x, const void *y) {
   double a = *(const double *)x, b = *(const double *)y;
   return a < b ? -1 : a > b;
@@ -396,6 +447,7 @@ int main(void) {
   test_vfork_and_sleep();
   test_nothing_left_queued();
   test_batch_queries();
+  test_delay_jobs();
   test_cost(10);
   test_cost(100);
   test_cost(1000);
