@@ -1187,7 +1187,9 @@ static void delay_pending_free(delay_pending_t *p) {
 }
 
 /* The pass's delay reads in one batched taskstats query, then each container's delay lists,
- * with the time its read began. */
+ * with the time its read began. The query runs without the containers' read locks: the shard's
+ * lock, held for the whole pass, keeps out the only other reader, the exit watcher's final
+ * read (exit_event). */
 static void delay_pending_read(batch_t *b) {
   delay_pending_t *p = &b->delay;
   delay_sample_containers(p->jobs, p->n);
