@@ -297,18 +297,30 @@ static void test_nothing_left_queued(void) {
     close(dirfd);
 }
 
-/* 70 TGIDs in one batch (more than one sendmmsg of 32, more than one taskstats chunk of 64):
- * each answered as alone, a dead PID and a non-PID with their own errors, nothing left queued. */
-static void test_batch_queries(void) {
+/* A child that waits in pause() until killed. */
+static pid_t paused_kid(void) {
   pid_t kid = fork();
   if (kid == 0) {
     pause();
     _exit(0);
   }
+  return kid;
+}
+
+/* The PID of a child that exited and was reaped: no process has it (for a while). */
+static pid_t reaped_pid(void) {
   pid_t dead = fork();
   if (dead == 0)
     _exit(0);
   waitpid(dead, NULL, 0);
+  return dead;
+}
+
+/* 70 TGIDs in one batch (more than one sendmmsg of 32, more than one taskstats chunk of 64):
+ * each answered as alone, a dead PID and a non-PID with their own errors, nothing left queued. */
+static void test_batch_queries(void) {
+  pid_t kid = paused_kid();
+  pid_t dead = reaped_pid();
   usleep(20000); /* the kid has reached pause(): its switch counts stay put */
   enum { N = 70 };
   pid_t tgids[N];
@@ -348,16 +360,8 @@ static void test_batch_queries(void) {
 static void test_delay_jobs(void) {
   delay_config_t cfg = {.proc_root = "/proc"};
   CHECK_INT(delay_init(&cfg), 0);
-  pid_t kid[3];
-  for (int i = 0; i < 3; i++)
-    if ((kid[i] = fork()) == 0) {
-      pause();
-      _exit(0);
-    }
-  pid_t dead = fork();
-  if (dead == 0)
-    _exit(0);
-  waitpid(dead, NULL, 0);
+  pid_t kid[3] = {paused_kid(), paused_kid(), paused_kid()};
+  pid_t dead = reaped_pid();
   pid_t a[] = {kid[0]}, b[] = {kid[1], dead, kid[2]};
   enum { JOBS = 40 };
   delay_job_t jobs[JOBS];
