@@ -446,32 +446,37 @@ failed:
   return rc;
 }
 
+static int fail_all(int *rcs, size_t n, int rc) {
+  for (size_t i = 0; i < n; i++)
+    rcs[i] = rc;
+  return rc;
+}
+
 int genl_request_batch(const genl_req_t *reqs, size_t n, int *rcs) {
-  if (n > 0 && (reqs == NULL || rcs == NULL))
+  if (n == 0)
+    return 0;
+  if (reqs == NULL || rcs == NULL)
     return -EINVAL;
   for (size_t i = 0; i < n; i++)
     if (!request_valid(&reqs[i]) || reqs[i].len > GENL_BATCH_DATA)
-      return -EINVAL;
+      return fail_all(rcs, n, -EINVAL);
   int family = atomic_load(&g_family);
   if (family < 0)
-    return -ESHUTDOWN;
-  if (n == 0)
-    return 0;
+    return fail_all(rcs, n, -ESHUTDOWN);
   struct nl_sock *sk;
   int rc = thread_socket(&sk);
   if (rc)
-    return rc;
+    return fail_all(rcs, n, rc);
   genl_tls_t *t = pthread_getspecific(g_key); /* the key exists: thread_socket succeeded */
   if (t->batch_buf == NULL && (t->batch_buf = malloc(GENL_BATCH * GENL_BATCH_SLOT)) == NULL)
-    return -ENOMEM;
+    return fail_all(rcs, n, -ENOMEM);
   for (size_t base = 0; base < n; base += GENL_BATCH) {
     size_t k = n - base < GENL_BATCH ? n - base : GENL_BATCH;
     rc = batch_chunk(sk, t->batch_buf, family, reqs + base, k, rcs + base);
     if (rc < 0) {
       /* A late answer must not be read as the reply to a later request: start afresh. */
       close_thread_socket(t);
-      for (size_t i = base + k; i < n; i++)
-        rcs[i] = rc;
+      fail_all(rcs + base + k, n - base - k, rc);
       return rc;
     }
   }

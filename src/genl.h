@@ -55,7 +55,7 @@ int genl_request(const genl_req_t *req);
  * one recvmmsg each, instead of a send and a receive per request. rcs[i] gets what
  * genl_request would return for reqs[i]; each reply goes to its own callback. Returns 0, -EINVAL
  * (a bad request: nothing sent), -ESHUTDOWN, or the transport error that ended the exchange
- * (the socket is then discarded, as by genl_request). */
+ * (the socket is then discarded, as by genl_request); every rcs[i] is set in all cases. */
 int genl_request_batch(const genl_req_t *reqs, size_t n, int *rcs);
 
 /* Convenience for the common case: a single u32 attribute (a PID, a TGID, or a file

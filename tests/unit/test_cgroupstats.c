@@ -66,6 +66,20 @@ static void test_query_args(void) {
   CHECK_INT(genl_family_id(), -ESHUTDOWN);
   CHECK_INT(cgroupstats_query(0, &c), -ESHUTDOWN); /* genl_init not called */
   CHECK_INT(genl_open_sockets(), 0);
+  /* A batch that cannot be sent still gives every request its result. */
+  uint32_t v = 1;
+  genl_req_t reqs[3] = {{.cmd = 1, .attr_type = 1, .data = &v, .len = sizeof(v)},
+                        {.cmd = 1, .attr_type = 1, .data = &v, .len = sizeof(v)},
+                        {.cmd = 1, .attr_type = 1, .data = &v, .len = sizeof(v)}};
+  int rcs[3] = {7, 7, 7};
+  CHECK_INT(genl_request_batch(reqs, 3, rcs), -ESHUTDOWN);
+  CHECK(rcs[0] == -ESHUTDOWN && rcs[1] == -ESHUTDOWN && rcs[2] == -ESHUTDOWN);
+  reqs[1].len = 64; /* more than a batched request carries */
+  rcs[0] = rcs[1] = rcs[2] = 7;
+  CHECK_INT(genl_request_batch(reqs, 3, rcs), -EINVAL);
+  CHECK(rcs[0] == -EINVAL && rcs[1] == -EINVAL && rcs[2] == -EINVAL);
+  CHECK_INT(genl_request_batch(reqs, 0, NULL), 0);
+  CHECK_INT(genl_open_sockets(), 0);
 }
 
 static int count_fds(void) {
