@@ -141,7 +141,8 @@ static long find(const delay_state_t *st, pid_t tgid) {
 
 static entry_t *insert_at(delay_state_t *st, size_t pos) {
   if (st->n == st->cap) {
-    size_t cap = st->cap ? st->cap * 2 : 16;
+    /* Most containers run one or two processes: 16 entries up front cost 1.5 KiB each. */
+    size_t cap = st->cap ? st->cap * 2 : 2;
     entry_t *ne = realloc(st->e, cap * sizeof(*ne));
     if (ne == NULL)
       return NULL;
