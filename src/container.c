@@ -842,8 +842,6 @@ static void delay_off(const char *why) {
           why);
 }
 
-/* The CPU diagnosis code of this read (-1: none yet), with its WARNING/OKAY notification when
- * it changes. t: the delays, NULL when not read. */
 static cpu_inputs_t cpu_inputs(const cg_metrics_t *m) {
   return (cpu_inputs_t){.has_cfs = m->has_cfs,
                         .has_quota = m->has_cpu_quota,
@@ -854,6 +852,8 @@ static cpu_inputs_t cpu_inputs(const cg_metrics_t *m) {
                         .cpu_usage_us = m->cpu_user_us + m->cpu_system_us};
 }
 
+/* The CPU diagnosis code of this read (-1: none yet), with its WARNING/OKAY notification when
+ * it changes. t: the delays, NULL when not read. */
 static int diagnose_cpu(container_t *c, const delay_totals_t *t, const cpu_inputs_t *m) {
   diag_sample_t s = {.time_s = now_seconds(), .ticks_per_s = sysconf(_SC_CLK_TCK)};
   if (m->has_cfs) {
