@@ -39,7 +39,7 @@ static void read_cpu_time(cg_reader_t *r, int fd, cg_metrics_t *m) {
   m->cpu_system_us = ticks_to_us(v[1]);
 }
 
-static void read_cfs(cg_reader_t *r, int fd, cg_metrics_t *m, bool limits) {
+static void read_cfs(cg_reader_t *r, int fd, cg_metrics_t *m) {
   static const char *const keys[] = {"nr_periods", "nr_throttled", "throttled_time"};
   char buf[1024];
   uint64_t v[3];
@@ -50,9 +50,9 @@ static void read_cfs(cg_reader_t *r, int fd, cg_metrics_t *m, bool limits) {
     m->cfs_throttled_periods = v[1];
     m->cfs_throttled_us = v[2] / 1000; /* ns */
   }
-  if (!limits)
-    return;
+}
 
+static void read_cfs_limit(cg_reader_t *r, int fd, cg_metrics_t *m) {
   /* cpu.cfs_quota_us is -1 when unlimited; then the period does not matter. */
   char q[64];
   if (cg_read_text(r, fd, "cpu.cfs_quota_us", q, sizeof(q)) < 0)
@@ -78,15 +78,11 @@ static void read_cfs(cg_reader_t *r, int fd, cg_metrics_t *m, bool limits) {
   }
 }
 
-static void read_memory(cg_reader_t *r, int fd, cg_metrics_t *m, bool limits) {
+static void read_memory(cg_reader_t *r, int fd, cg_metrics_t *m) {
   uint64_t v;
   if (cg_read_u64(r, fd, "memory.usage_in_bytes", &v)) {
     m->has_mem_usage = true;
     m->mem_usage = v;
-  }
-  if (limits && cg_read_u64(r, fd, "memory.limit_in_bytes", &v) && v < CGV1_MEM_UNLIMITED_MIN) {
-    m->has_mem_limit = true;
-    m->mem_limit = v;
   }
   if (cg_read_u64(r, fd, "memory.max_usage_in_bytes", &v)) {
     m->has_mem_peak = true;
@@ -239,14 +235,26 @@ static void read_blkio(cg_reader_t *r, int fd, cg_metrics_t *m) {
   m->has_blkio = true;
 }
 
-static void read_pids(cg_reader_t *r, int fd, cg_metrics_t *m, bool limits) {
+static void read_pids(cg_reader_t *r, int fd, cg_metrics_t *m) {
   uint64_t v;
-  bool unlimited;
   if (cg_read_u64(r, fd, "pids.current", &v)) {
     m->has_pids_current = true;
     m->pids_current = v;
   }
-  if (limits && cg_read_limit(r, fd, "pids.max", &v, &unlimited) && !unlimited) {
+}
+
+static void read_limits(cg_reader_t *r, const cgv1_dirs_t *dirs, unsigned groups, cg_metrics_t *m) {
+  uint64_t v;
+  bool unlimited;
+  if ((groups & CG_GROUP_CPU) && dirs->cpu >= 0)
+    read_cfs_limit(r, dirs->cpu, m);
+  if ((groups & CG_GROUP_MEMORY) && dirs->memory >= 0 &&
+      cg_read_u64(r, dirs->memory, "memory.limit_in_bytes", &v) && v < CGV1_MEM_UNLIMITED_MIN) {
+    m->has_mem_limit = true;
+    m->mem_limit = v;
+  }
+  if ((groups & CG_GROUP_PIDS) && dirs->pids >= 0 &&
+      cg_read_limit(r, dirs->pids, "pids.max", &v, &unlimited) && !unlimited) {
     m->has_pids_max = true;
     m->pids_max = v;
   }
@@ -255,19 +263,22 @@ static void read_pids(cg_reader_t *r, int fd, cg_metrics_t *m, bool limits) {
 int cgv1_read_files(const cgv1_dirs_t *dirs, unsigned groups, cg_metrics_t *m, cg_error_fn on_error,
                     void *ctx, cg_files_t *files) {
   cg_reader_t r = {.on_error = on_error, .ctx = ctx, .cache = files};
-  bool limits = groups & CG_READ_LIMITS;
   if (groups & CG_GROUP_CPU) {
     if (dirs->cpuacct >= 0 && !dirs->skip_cpu_time)
       read_cpu_time(&r, dirs->cpuacct, m);
     if (dirs->cpu >= 0)
-      read_cfs(&r, dirs->cpu, m, limits);
+      read_cfs(&r, dirs->cpu, m);
   }
   if ((groups & CG_GROUP_MEMORY) && dirs->memory >= 0)
-    read_memory(&r, dirs->memory, m, limits);
+    read_memory(&r, dirs->memory, m);
   if ((groups & CG_GROUP_BLKIO) && dirs->blkio >= 0)
     read_blkio(&r, dirs->blkio, m);
   if ((groups & CG_GROUP_PIDS) && dirs->pids >= 0)
-    read_pids(&r, dirs->pids, m, limits);
+    read_pids(&r, dirs->pids, m);
+  if (groups & CG_READ_LIMITS) {
+    r.cache = NULL; /* see CG_READ_LIMITS */
+    read_limits(&r, dirs, groups, m);
+  }
   return r.gone ? -ENODEV : r.files;
 }
 

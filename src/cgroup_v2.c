@@ -193,7 +193,7 @@ void cg_blkdev_compact(cg_blkdev_t *tab, unsigned *n) {
 
 /* ---- cgroup v2 files ---- */
 
-static void read_cpu(cg_reader_t *r, int dirfd, cg_metrics_t *m, bool limits) {
+static void read_cpu(cg_reader_t *r, int dirfd, cg_metrics_t *m) {
   static const char *const keys[] = {"user_usec", "system_usec", "nr_periods", "nr_throttled",
                                      "throttled_usec"};
   char buf[STAT_BUF];
@@ -216,9 +216,9 @@ static void read_cpu(cg_reader_t *r, int dirfd, cg_metrics_t *m, bool limits) {
       }
     }
   }
-  if (!limits)
-    return;
+}
 
+static void read_cpu_limit(cg_reader_t *r, int dirfd, cg_metrics_t *m) {
   /* cpu.max: "$QUOTA $PERIOD", QUOTA may be "max". */
   char small[SMALL_BUF];
   if (cg_read_text(r, dirfd, "cpu.max", small, sizeof(small)) >= 0) {
@@ -241,16 +241,11 @@ static void read_cpu(cg_reader_t *r, int dirfd, cg_metrics_t *m, bool limits) {
   }
 }
 
-static void read_memory(cg_reader_t *r, int dirfd, cg_metrics_t *m, bool limits) {
+static void read_memory(cg_reader_t *r, int dirfd, cg_metrics_t *m) {
   uint64_t v;
-  bool unlimited;
   if (cg_read_u64(r, dirfd, "memory.current", &v)) {
     m->has_mem_usage = true;
     m->mem_usage = v;
-  }
-  if (limits && cg_read_limit(r, dirfd, "memory.max", &v, &unlimited) && !unlimited) {
-    m->has_mem_limit = true;
-    m->mem_limit = v;
   }
   if (cg_read_u64(r, dirfd, "memory.swap.current", &v)) {
     m->has_mem_swap = true;
@@ -372,14 +367,26 @@ static void read_io(cg_reader_t *r, int dirfd, cg_metrics_t *m) {
   m->has_blkio = true;
 }
 
-static void read_pids(cg_reader_t *r, int dirfd, cg_metrics_t *m, bool limits) {
+static void read_pids(cg_reader_t *r, int dirfd, cg_metrics_t *m) {
   uint64_t v;
-  bool unlimited;
   if (cg_read_u64(r, dirfd, "pids.current", &v)) {
     m->has_pids_current = true;
     m->pids_current = v;
   }
-  if (limits && cg_read_limit(r, dirfd, "pids.max", &v, &unlimited) && !unlimited) {
+}
+
+static void read_limits(cg_reader_t *r, int dirfd, unsigned groups, cg_metrics_t *m) {
+  uint64_t v;
+  bool unlimited;
+  if (groups & CG_GROUP_CPU)
+    read_cpu_limit(r, dirfd, m);
+  if ((groups & CG_GROUP_MEMORY) && cg_read_limit(r, dirfd, "memory.max", &v, &unlimited) &&
+      !unlimited) {
+    m->has_mem_limit = true;
+    m->mem_limit = v;
+  }
+  if ((groups & CG_GROUP_PIDS) && cg_read_limit(r, dirfd, "pids.max", &v, &unlimited) &&
+      !unlimited) {
     m->has_pids_max = true;
     m->pids_max = v;
   }
@@ -453,17 +460,20 @@ int cg_psi_read(int dirfd, cg_metrics_t *m, cg_error_fn on_error, void *ctx) {
 int cgv2_read_files(int dirfd, unsigned groups, cg_metrics_t *m, cg_error_fn on_error, void *ctx,
                     cg_files_t *files) {
   cg_reader_t r = {.on_error = on_error, .ctx = ctx, .cache = files};
-  bool limits = groups & CG_READ_LIMITS;
   if (groups & CG_GROUP_CPU)
-    read_cpu(&r, dirfd, m, limits);
+    read_cpu(&r, dirfd, m);
   if (groups & CG_GROUP_MEMORY)
-    read_memory(&r, dirfd, m, limits);
+    read_memory(&r, dirfd, m);
   if (groups & CG_GROUP_BLKIO)
     read_io(&r, dirfd, m);
   if (groups & CG_GROUP_PIDS)
-    read_pids(&r, dirfd, m, limits);
+    read_pids(&r, dirfd, m);
   if (groups & CG_GROUP_PRESSURE)
     read_psi(&r, dirfd, m);
+  if (groups & CG_READ_LIMITS) {
+    r.cache = NULL; /* see CG_READ_LIMITS */
+    read_limits(&r, dirfd, groups, m);
+  }
   return result(&r);
 }
 

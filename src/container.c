@@ -981,9 +981,9 @@ static size_t read_delay(container_t *c, int procs_dir, const cg_metrics_t *m) {
   if (digest != 0 && digest == c->tgids_digest) {
     n = c->tgids_n; /* the threads the load sample listed did not change: nor did the list */
   } else {
-    /* v2 lists can stay open (v1's are cached by the kernel for a second after a read). */
-    cg_files_t *procs_files = procs_dir == c->dir_v2 && c->dirs_kept ? c->files : NULL;
-    rc = delay_collect_tgids(procs_dir, &c->tgids, &n, &c->tgids_cap, procs_files);
+    /* Not kept open: read only when the threads changed, it would hold a page of kernel memory
+     * (its read buffer) per container for a rare read. */
+    rc = delay_collect_tgids(procs_dir, &c->tgids, &n, &c->tgids_cap, NULL);
     c->tgids_digest = rc == 0 ? digest : 0;
     c->tgids_n = n;
   }

@@ -20,7 +20,9 @@ enum {
 
 /* Not a group: with it the readers also read the limit files of the groups asked for (CPU quota
  * and period, memory limit, pids.max). Limits rarely change, so the glue asks for them only now
- * and then; without it the limit fields stay unset. */
+ * and then; without it the limit fields stay unset. The readers open these files for the read
+ * and never keep them: a kept cgroup file holds its read buffer, a page of kernel memory charged
+ * to collectd's cgroup, to save two system calls once in a while. */
 enum { CG_READ_LIMITS = 1u << 5 };
 
 typedef struct {
