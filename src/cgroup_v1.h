@@ -12,9 +12,10 @@
 typedef struct {
   int cpu, cpuacct, memory, blkio, pids;
   bool skip_cpu_time; /* leave CPU time out: a hybrid host's unified tree has it exact */
+  bool skip_cfs;      /* leave cpu.stat (the CFS counters) out: the caller knows them */
 } cgv1_dirs_t;
 
-#define CGV1_DIRS_NONE ((cgv1_dirs_t){-1, -1, -1, -1, -1, false})
+#define CGV1_DIRS_NONE ((cgv1_dirs_t){-1, -1, -1, -1, -1, false, false})
 
 /* memory.limit_in_bytes at or above this is "unlimited": the kernel shows LONG_MAX rounded down
  * to the page size (9223372036854771712 with 4 KiB pages); rounding down to 1 MiB covers every

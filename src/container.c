@@ -205,8 +205,10 @@ typedef struct container_s {
   task_method_t task_method;
   delay_state_t *delay; /* NULL when delay collection is off */
   diag_tracker_t diag;
-  cg_limits_t limits;      /* of the last read that read the limit files */
-  unsigned limits_age;     /* reads since then, modulo LIMITS_RECHECK; 0: read them now */
+  cg_limits_t limits;  /* of the last read that read the limit files */
+  unsigned limits_age; /* reads since then, modulo LIMITS_RECHECK; 0: read them now */
+  /* v1: the last cpu.stat read had no CFS period yet and there is no quota, see cfs_idle() */
+  bool cfs_idle;
   int dir_v1[CG_V1_COUNT]; /* see dirs_open() */
   int dir_v2;
   bool dirs_open, dirs_kept;
@@ -1010,6 +1012,7 @@ static void dirs_open(container_t *c, unsigned groups) {
   if (c->dirs_open)
     return;
   c->limits_age = 0; /* maybe a new cgroup at this path (a restarted container): its own limits */
+  c->cfs_idle = false;
   c->tasks_not_in_unified = false;
   int opened = 0;
   for (int i = 0; i < CG_V1_COUNT; i++) {
@@ -1067,8 +1070,14 @@ static void container_read_locked(container_t *c) {
   bool read_limits = c->limits_age == 0;
   unsigned read_groups = read_limits ? groups | CG_READ_LIMITS : groups;
   cg_files_t *files = c->dirs_kept ? c->files : NULL;
-  cgv1_dirs_t dirs = {c->dir_v1[CG_V1_CPU],   c->dir_v1[CG_V1_CPUACCT], c->dir_v1[CG_V1_MEMORY],
-                      c->dir_v1[CG_V1_BLKIO], c->dir_v1[CG_V1_PIDS],    false};
+  cgv1_dirs_t dirs = {.cpu = c->dir_v1[CG_V1_CPU],
+                      .cpuacct = c->dir_v1[CG_V1_CPUACCT],
+                      .memory = c->dir_v1[CG_V1_MEMORY],
+                      .blkio = c->dir_v1[CG_V1_BLKIO],
+                      .pids = c->dir_v1[CG_V1_PIDS]};
+  /* v1's cpu.stat holds only the CFS bandwidth counters, which stay 0 until the cgroup gets a
+   * quota: while they are 0 and there is none, it is read with the limits only. */
+  dirs.skip_cfs = c->cfs_idle && !read_limits;
   int primary = -1, tasks = -1;
   if (layout.kind == CG_LAYOUT_V2) {
     primary = tasks = c->dir_v2;
@@ -1121,6 +1130,11 @@ static void container_read_locked(container_t *c) {
     c->limits = cg_limits_get(&m);
   else if (found > 0) /* a read that found nothing dispatches no limit either */
     cg_limits_set(&m, &c->limits);
+  if (dirs.skip_cfs)
+    m.has_cfs = found > 0; /* still 0, as the last read found */
+  else if (layout.kind != CG_LAYOUT_V2)
+    c->cfs_idle = m.has_cfs && !m.has_cpu_quota && m.cfs_periods == 0 &&
+                  m.cfs_throttled_periods == 0 && m.cfs_throttled_us == 0;
   c->limits_age = (c->limits_age + 1) % LIMITS_RECHECK;
   /* Nothing found through kept directories: they may be those of a removed cgroup whose path
    * exists again (a restarted LXC container); the next read opens them afresh. */

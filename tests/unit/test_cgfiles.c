@@ -525,7 +525,7 @@ static void test_v1_reader(void) {
     snprintf(path, sizeof(path), "%s/%s/%s", base_path, ctl[i], sub);
     fds[i] = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   }
-  cgv1_dirs_t dirs = {fds[0], fds[1], fds[2], fds[3], fds[4], false};
+  cgv1_dirs_t dirs = {fds[0], fds[1], fds[2], fds[3], fds[4], false, false};
   cg_files_set_budget(BUDGET);
   long base = cg_files_kept();
   cg_files_t *f = cg_files_create();

@@ -44,7 +44,7 @@ static int open_dir(const char *base, const char *sub) {
 
 /* All controllers' files in one directory (how fixtures-real stores them). */
 static cgv1_dirs_t one_dir(int fd) {
-  return (cgv1_dirs_t){fd, fd, fd, fd, fd, false};
+  return (cgv1_dirs_t){fd, fd, fd, fd, fd, false, false};
 }
 
 static uint64_t ticks_us(uint64_t ticks) {
@@ -243,7 +243,7 @@ static void test_trees(void) {
       fds[i] = open_dir(base, sub[i]);
       CHECK(fds[i] >= 0);
     }
-    cgv1_dirs_t d = {fds[0], fds[1], fds[2], fds[3], fds[4], false};
+    cgv1_dirs_t d = {fds[0], fds[1], fds[2], fds[3], fds[4], false, false};
     cg_metrics_t m = {0};
     cgv1_read(&d, ~0u, &m, on_err, &e);
     if (c == 0) {
@@ -282,7 +282,7 @@ static void test_trees(void) {
     fds[i] = open_dir(base, sub);
     CHECK(fds[i] >= 0);
   }
-  cgv1_dirs_t d = {fds[0], fds[1], fds[2], fds[3], fds[4], false};
+  cgv1_dirs_t d = {fds[0], fds[1], fds[2], fds[3], fds[4], false, false};
   cg_metrics_t m = {0};
   cgv1_read(&d, ~0u, &m, on_err, &e);
   CHECK_U64(m.cpu_user_us, 122669369578u);
@@ -465,6 +465,21 @@ static void test_without_limits(int dfd) {
   CHECK_U64(l.pids_max, 100);
   cg_limits_set(&with, &(cg_limits_t){0});
   CHECK(memcmp(&with, &without, sizeof(with)) == 0);
+
+  /* skip_cfs: cpu.stat is neither read nor kept; the rest as before. */
+  cg_metrics_t no_cfs;
+  memset(&no_cfs, 0, sizeof(no_cfs));
+  cg_files_close_all(f);
+  d.skip_cfs = true;
+  CHECK_INT(cgv1_read_files(&d, groups, &no_cfs, on_err, &e, f), 9);
+  CHECK_INT(cg_files_kept(), 9);
+  CHECK(!no_cfs.has_cfs && no_cfs.has_cpu_time);
+  no_cfs.has_cfs = true;
+  no_cfs.cfs_periods = without.cfs_periods;
+  no_cfs.cfs_throttled_periods = without.cfs_throttled_periods;
+  no_cfs.cfs_throttled_us = without.cfs_throttled_us;
+  CHECK(memcmp(&no_cfs, &without, sizeof(no_cfs)) == 0);
+  d.skip_cfs = false;
   cg_files_destroy(f);
   cg_files_set_budget(0);
 
@@ -647,7 +662,7 @@ static void test_live(void) {
   }
   if (!any)
     return;
-  cgv1_dirs_t d = {fds[0], fds[1], fds[2], fds[3], fds[4], false};
+  cgv1_dirs_t d = {fds[0], fds[1], fds[2], fds[3], fds[4], false, false};
   cg_metrics_t m = {0};
   errs_t e = {0};
   cgv1_read(&d, ~0u, &m, on_err, &e);

@@ -1167,6 +1167,41 @@ static void test_limits(void) {
   stop();
 }
 
+/* v1's cpu.stat of a container without a quota whose CFS counters are 0 is read with the limits
+ * only (every 10th read); once they moved, at every read. */
+#define V1_CPU_STAT(id) "sys/fs/cgroup/cpu/docker/" id "/cpu.stat"
+static void test_cfs_idle(void) {
+  const char *a = "b29faf21b7ef", *b = "1d3d308a7d48";
+  char tree[PATH_MAX];
+  CHECK_INT(copy_tree("v1-docker-cgroupfs", tree, sizeof(tree)), 0);
+  setup_t s = {.tree = tree};
+  CHECK_INT(start(&s, NULL), 0);
+  const char *ids[] = {ID_A, ID_B};
+  const char *names[] = {a, b};
+  mock_reset_records();
+  DISCOVERY_ROUND(ids, names, 2);
+  read_round("cfs, read 1");
+  EXPECT_ABSENT(b, "operations", "cfs_periods"); /* 0 periods, quota -1 */
+  EXPECT_D(a, ID_A, "operations", "cfs_periods", 769021);
+
+  rewrite(tree, V1_CPU_STAT(ID_B), "nr_periods 7\nnr_throttled 2\nthrottled_time 5000000\n");
+  rewrite(tree, V1_CPU_STAT(ID_A),
+          "nr_periods 769022\nnr_throttled 1046\nthrottled_time 352597023453\n");
+  for (int read = 2; read <= 10; read++) {
+    read_round("cfs, reads 2-10");
+    EXPECT_ABSENT(b, "operations", "cfs_periods");          /* not read */
+    EXPECT_D(a, ID_A, "operations", "cfs_periods", 769022); /* read every time */
+  }
+  read_round("cfs, read 11");
+  EXPECT_D(b, ID_B, "operations", "cfs_periods", 7);
+  EXPECT_D(b, ID_B, "operations", "cfs_throttled", 2);
+  EXPECT_D(b, ID_B, "total_time_in_ms", "cfs_throttled", 5);
+  rewrite(tree, V1_CPU_STAT(ID_B), "nr_periods 9\nnr_throttled 2\nthrottled_time 5000000\n");
+  read_round("cfs, read 12");
+  EXPECT_D(b, ID_B, "operations", "cfs_periods", 9);
+  stop();
+}
+
 /* ---- meta data placement and compact mode ---- */
 
 static mock_dispatch_t *snapshot(size_t *n) {
@@ -1844,6 +1879,7 @@ int main(void) {
   test_vanished();
   test_malformed();
   test_limits();
+  test_cfs_idle();
   test_meta_data();
   test_compact();
   test_shards();
