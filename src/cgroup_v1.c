@@ -266,7 +266,7 @@ int cgv1_read_files(const cgv1_dirs_t *dirs, unsigned groups, cg_metrics_t *m, c
   if (groups & CG_GROUP_CPU) {
     if (dirs->cpuacct >= 0 && !dirs->skip_cpu_time)
       read_cpu_time(&r, dirs->cpuacct, m);
-    if (dirs->cpu >= 0 && !dirs->skip_cfs)
+    if (dirs->cpu >= 0 && !dirs->cfs_idle)
       read_cfs(&r, dirs->cpu, m);
   }
   if ((groups & CG_GROUP_MEMORY) && dirs->memory >= 0)
@@ -277,6 +277,8 @@ int cgv1_read_files(const cgv1_dirs_t *dirs, unsigned groups, cg_metrics_t *m, c
     read_pids(&r, dirs->pids, m);
   if (groups & CG_READ_LIMITS) {
     r.cache = NULL; /* see CG_READ_LIMITS */
+    if ((groups & CG_GROUP_CPU) && dirs->cpu >= 0 && dirs->cfs_idle)
+      read_cfs(&r, dirs->cpu, m);
     read_limits(&r, dirs, groups, m);
   }
   return r.gone ? -ENODEV : r.files;

@@ -12,7 +12,7 @@
 typedef struct {
   int cpu, cpuacct, memory, blkio, pids;
   bool skip_cpu_time; /* leave CPU time out: a hybrid host's unified tree has it exact */
-  bool skip_cfs;      /* leave cpu.stat (the CFS counters) out: the caller knows them */
+  bool cfs_idle;      /* cpu.stat (only CFS counters) only with CG_READ_LIMITS, not kept open */
 } cgv1_dirs_t;
 
 #define CGV1_DIRS_NONE ((cgv1_dirs_t){-1, -1, -1, -1, -1, false, false})

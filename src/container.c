@@ -1077,7 +1077,7 @@ static void container_read_locked(container_t *c) {
                       .pids = c->dir_v1[CG_V1_PIDS]};
   /* v1's cpu.stat holds only the CFS bandwidth counters, which stay 0 until the cgroup gets a
    * quota: while they are 0 and there is none, it is read with the limits only. */
-  dirs.skip_cfs = c->cfs_idle && !read_limits;
+  dirs.cfs_idle = c->cfs_idle;
   int primary = -1, tasks = -1;
   if (layout.kind == CG_LAYOUT_V2) {
     primary = tasks = c->dir_v2;
@@ -1130,11 +1130,15 @@ static void container_read_locked(container_t *c) {
     c->limits = cg_limits_get(&m);
   else if (found > 0) /* a read that found nothing dispatches no limit either */
     cg_limits_set(&m, &c->limits);
-  if (dirs.skip_cfs)
+  if (c->cfs_idle && !read_limits) {
     m.has_cfs = found > 0; /* still 0, as the last read found */
-  else if (layout.kind != CG_LAYOUT_V2)
+  } else if (layout.kind != CG_LAYOUT_V2) {
+    bool was_idle = c->cfs_idle;
     c->cfs_idle = m.has_cfs && !m.has_cpu_quota && m.cfs_periods == 0 &&
                   m.cfs_throttled_periods == 0 && m.cfs_throttled_us == 0;
+    if (c->cfs_idle && !was_idle)
+      cg_files_forget(files, dirs.cpu, "cpu.stat"); /* read rarely now: see CG_READ_LIMITS */
+  }
   c->limits_age = (c->limits_age + 1) % LIMITS_RECHECK;
   /* Nothing found through kept directories: they may be those of a removed cgroup whose path
    * exists again (a restarted LXC container); the next read opens them afresh. */

@@ -466,11 +466,12 @@ static void test_without_limits(int dfd) {
   cg_limits_set(&with, &(cg_limits_t){0});
   CHECK(memcmp(&with, &without, sizeof(with)) == 0);
 
-  /* skip_cfs: cpu.stat is neither read nor kept; the rest as before. */
-  cg_metrics_t no_cfs;
+  /* cfs_idle: cpu.stat only with the limits, and never kept; the rest as before. */
+  cg_metrics_t no_cfs, idle_with;
   memset(&no_cfs, 0, sizeof(no_cfs));
+  memset(&idle_with, 0, sizeof(idle_with));
   cg_files_close_all(f);
-  d.skip_cfs = true;
+  d.cfs_idle = true;
   CHECK_INT(cgv1_read_files(&d, groups, &no_cfs, on_err, &e, f), 9);
   CHECK_INT(cg_files_kept(), 9);
   CHECK(!no_cfs.has_cfs && no_cfs.has_cpu_time);
@@ -479,7 +480,12 @@ static void test_without_limits(int dfd) {
   no_cfs.cfs_throttled_periods = without.cfs_throttled_periods;
   no_cfs.cfs_throttled_us = without.cfs_throttled_us;
   CHECK(memcmp(&no_cfs, &without, sizeof(no_cfs)) == 0);
-  d.skip_cfs = false;
+  CHECK_INT(cgv1_read_files(&d, groups | CG_READ_LIMITS, &idle_with, on_err, &e, f), 14);
+  CHECK_INT(cg_files_kept(), 9);
+  CHECK(cg_limits_get(&idle_with).has_cpu_quota && idle_with.has_cfs);
+  cg_limits_set(&idle_with, &(cg_limits_t){0});
+  CHECK(memcmp(&idle_with, &without, sizeof(without)) == 0);
+  d.cfs_idle = false;
   cg_files_destroy(f);
   cg_files_set_budget(0);
 

@@ -14,6 +14,7 @@
 #include "testutil.h"
 
 #include <errno.h>
+#include <dirent.h>
 #include <limits.h>
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
@@ -1170,6 +1171,29 @@ static void test_limits(void) {
 /* v1's cpu.stat of a container without a quota whose CFS counters are 0 is read with the limits
  * only (every 10th read); once they moved, at every read. */
 #define V1_CPU_STAT(id) "sys/fs/cgroup/cpu/docker/" id "/cpu.stat"
+
+/* How many of this process's fds are open on tree/sub. */
+static int fds_open_on(const char *tree, const char *sub) {
+  char path[2 * PATH_MAX], real[PATH_MAX], link[300], target[PATH_MAX];
+  snprintf(path, sizeof(path), "%s/%s", tree, sub);
+  if (realpath(path, real) == NULL)
+    return -1;
+  DIR *d = opendir("/proc/self/fd");
+  int n = 0;
+  if (d == NULL)
+    return -1;
+  for (struct dirent *de; (de = readdir(d)) != NULL;) {
+    snprintf(link, sizeof(link), "/proc/self/fd/%s", de->d_name);
+    ssize_t len = de->d_name[0] == '.' ? -1 : readlink(link, target, sizeof(target) - 1);
+    if (len < 0)
+      continue;
+    target[len] = '\0';
+    n += strcmp(target, real) == 0;
+  }
+  closedir(d);
+  return n;
+}
+
 static void test_cfs_idle(void) {
   const char *a = "b29faf21b7ef", *b = "1d3d308a7d48";
   char tree[PATH_MAX];
@@ -1183,6 +1207,8 @@ static void test_cfs_idle(void) {
   read_round("cfs, read 1");
   EXPECT_ABSENT(b, "operations", "cfs_periods"); /* 0 periods, quota -1 */
   EXPECT_D(a, ID_A, "operations", "cfs_periods", 769021);
+  CHECK_INT(fds_open_on(tree, V1_CPU_STAT(ID_A)), 1); /* kept */
+  CHECK_INT(fds_open_on(tree, V1_CPU_STAT(ID_B)), 0); /* read rarely: not kept */
 
   rewrite(tree, V1_CPU_STAT(ID_B), "nr_periods 7\nnr_throttled 2\nthrottled_time 5000000\n");
   rewrite(tree, V1_CPU_STAT(ID_A),
@@ -1199,6 +1225,7 @@ static void test_cfs_idle(void) {
   rewrite(tree, V1_CPU_STAT(ID_B), "nr_periods 9\nnr_throttled 2\nthrottled_time 5000000\n");
   read_round("cfs, read 12");
   EXPECT_D(b, ID_B, "operations", "cfs_periods", 9);
+  CHECK_INT(fds_open_on(tree, V1_CPU_STAT(ID_B)), 1); /* read every time again: kept */
   stop();
 }
 
