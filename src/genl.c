@@ -23,20 +23,14 @@
 
 /* Reply attribute tables live on the stack: cgroupstats and taskstats need fewer than 8. */
 #define GENL_MAX_ATTR 32
-/* Receive buffer: a taskstats reply is about 600 bytes, cgroupstats less. */
-#define GENL_RECV_BUF 8192
-/* genl_request_batch: requests in flight at once, and the room for each reply. The kernel
- * queues every reply while the requests are sent: 32 taskstats replies (about 2 KiB each in the
- * socket's accounting) stay far below the default receive buffer (208 KiB), beyond which a
- * reply would be dropped. */
-#define GENL_BATCH 32
+/* Room for one reply: a taskstats reply is about 600 bytes, cgroupstats less. A bigger message
+ * arrives truncated (MSG_TRUNC) and fails the exchange with -EMSGSIZE. */
 #define GENL_BATCH_SLOT 2048
-#define GENL_BATCH_DATA 16 /* attribute payload of a batched request (a u32) */
 
 /* One per thread that has sent a request; linked so genl_shutdown can close every socket. */
 typedef struct genl_tls {
   struct nl_sock *sk;
-  unsigned char *batch_buf; /* GENL_BATCH reply slots, for genl_request_batch */
+  unsigned char *batch_buf; /* GENL_BATCH reply slots, for batches of more than one request */
   struct genl_tls *prev, *next;
 } genl_tls_t;
 
@@ -146,8 +140,8 @@ static void close_thread_socket(genl_tls_t *t) {
   pthread_mutex_unlock(&g_lock);
 }
 
-/* The calling thread's connected socket, created on first use. */
-static int thread_socket(struct nl_sock **out) {
+/* The calling thread's state, with its connected socket (created on first use). */
+static int thread_state(genl_tls_t **out) {
   pthread_once(&g_key_once, key_create);
   if (g_key_err)
     return g_key_err;
@@ -181,7 +175,7 @@ static int thread_socket(struct nl_sock **out) {
     g_nsocks++;
     pthread_mutex_unlock(&g_lock);
   }
-  *out = t->sk;
+  *out = t;
   return 0;
 }
 
@@ -251,91 +245,9 @@ static void handle_message(const genl_req_t *req, int family, struct nlmsghdr *h
   }
 }
 
-/* Handles one received buffer. Messages with another sequence number are leftovers and
- * ignored. */
-static void handle_buffer(const genl_req_t *req, int family, uint32_t seq, unsigned char *buf,
-                          int len, bool *done, int *rc) {
-  for (struct nlmsghdr *h = (struct nlmsghdr *)buf; nlmsg_ok(h, len); h = nlmsg_next(h, &len))
-    if (h->nlmsg_seq == seq)
-      handle_message(req, family, h, done, rc);
-}
-
 static bool request_valid(const genl_req_t *req) {
-  return req != NULL && req->maxattr >= 0 && req->maxattr <= GENL_MAX_ATTR &&
-         (req->data != NULL || req->len == 0) && req->len <= 0xffff - NLA_HDRLEN;
-}
-
-int genl_request(const genl_req_t *req) {
-  if (!request_valid(req))
-    return -EINVAL;
-  int family = atomic_load(&g_family);
-  if (family < 0)
-    return -ESHUTDOWN;
-
-  struct nl_sock *sk;
-  int rc = thread_socket(&sk);
-  if (rc)
-    return rc;
-
-  struct nl_msg *msg = nlmsg_alloc();
-  if (msg == NULL)
-    return -ENOMEM;
-  if (genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, family, 0, 0, req->cmd, TASKSTATS_GENL_VERSION) ==
-          NULL ||
-      (req->data != NULL && nla_put(msg, req->attr_type, (int)req->len, req->data) < 0)) {
-    nlmsg_free(msg);
-    return -EMSGSIZE;
-  }
-  rc = nl_send_auto(sk, msg); /* fills in port and sequence number */
-  uint32_t seq = nlmsg_hdr(msg)->nlmsg_seq;
-  nlmsg_free(msg);
-  if (rc < 0) {
-    rc = nlerr_to_errno(rc);
-    goto broken;
-  }
-
-  rc = 0;
-  bool done = false;
-  double deadline = now_ms() + 2 * GENL_TIMEOUT_MS;
-  /* One recvmsg per message into this buffer: libnl's nl_recv peeks first (a second system
-   * call) and allocates a buffer per call. The replies are under 1 KiB. */
-  union {
-    struct nlmsghdr align;
-    unsigned char bytes[GENL_RECV_BUF];
-  } buf;
-  while (!done) {
-    struct sockaddr_nl from = {0};
-    struct iovec iov = {.iov_base = buf.bytes, .iov_len = sizeof(buf.bytes)};
-    struct msghdr mh = {
-        .msg_name = &from, .msg_namelen = sizeof(from), .msg_iov = &iov, .msg_iovlen = 1};
-    ssize_t n = recvmsg(nl_socket_get_fd(sk), &mh, 0);
-    if (n < 0 && errno == EINTR && now_ms() <= deadline)
-      continue;
-    if (n <= 0) {
-      rc = n == 0 ? -EIO : errno == EAGAIN || errno == EWOULDBLOCK ? -ETIMEDOUT : -errno;
-      goto broken;
-    }
-    if (mh.msg_flags & MSG_TRUNC) {
-      rc = -EMSGSIZE;
-      goto broken;
-    }
-    if (from.nl_pid == 0) /* only the kernel speaks for the family */
-      handle_buffer(req, family, seq, buf.bytes, (int)n, &done, &rc);
-    if (!done && now_ms() > deadline) {
-      rc = -ETIMEDOUT;
-      goto broken;
-    }
-  }
-  return rc;
-
-broken:
-  /* A late answer must not be read as the reply to the next request: start afresh. */
-  {
-    genl_tls_t *t = pthread_getspecific(g_key); /* the key exists: thread_socket succeeded */
-    if (t)
-      close_thread_socket(t);
-  }
-  return rc;
+  return req->maxattr >= 0 && req->maxattr <= GENL_MAX_ATTR &&
+         (req->data != NULL || req->len == 0) && req->len <= GENL_MAX_PAYLOAD;
 }
 
 /* Sends reqs[0..k) (k <= GENL_BATCH) in one sendmmsg and reads their replies with recvmmsg.
@@ -348,7 +260,7 @@ static int batch_chunk(struct nl_sock *sk, unsigned char *slots, int family, con
     struct nlmsghdr n;
     struct genlmsghdr g;
     struct nlattr a;
-    unsigned char data[GENL_BATCH_DATA];
+    unsigned char data[GENL_MAX_PAYLOAD];
   } out[GENL_BATCH];
   struct mmsghdr mm[GENL_BATCH];
   struct iovec iov[GENL_BATCH];
@@ -455,24 +367,35 @@ static int fail_all(int *rcs, size_t n, int rc) {
 int genl_request_batch(const genl_req_t *reqs, size_t n, int *rcs) {
   if (n == 0)
     return 0;
-  if (reqs == NULL || rcs == NULL)
+  if (rcs == NULL)
     return -EINVAL;
+  if (reqs == NULL)
+    return fail_all(rcs, n, -EINVAL);
   for (size_t i = 0; i < n; i++)
-    if (!request_valid(&reqs[i]) || reqs[i].len > GENL_BATCH_DATA)
+    if (!request_valid(&reqs[i]))
       return fail_all(rcs, n, -EINVAL);
   int family = atomic_load(&g_family);
   if (family < 0)
     return fail_all(rcs, n, -ESHUTDOWN);
-  struct nl_sock *sk;
-  int rc = thread_socket(&sk);
+  genl_tls_t *t;
+  int rc = thread_state(&t);
   if (rc)
     return fail_all(rcs, n, rc);
-  genl_tls_t *t = pthread_getspecific(g_key); /* the key exists: thread_socket succeeded */
-  if (t->batch_buf == NULL && (t->batch_buf = malloc(GENL_BATCH * GENL_BATCH_SLOT)) == NULL)
-    return fail_all(rcs, n, -ENOMEM);
+  /* A single request (cgroupstats, taskstats_query_tgid) replies into a slot on the stack, so
+   * threads that never batch carry no GENL_BATCH-slot buffer on the heap. */
+  union {
+    struct nlmsghdr align;
+    unsigned char bytes[GENL_BATCH_SLOT];
+  } one;
+  unsigned char *slots = one.bytes;
+  if (n > 1) {
+    if (t->batch_buf == NULL && (t->batch_buf = malloc(GENL_BATCH * GENL_BATCH_SLOT)) == NULL)
+      return fail_all(rcs, n, -ENOMEM);
+    slots = t->batch_buf;
+  }
   for (size_t base = 0; base < n; base += GENL_BATCH) {
     size_t k = n - base < GENL_BATCH ? n - base : GENL_BATCH;
-    rc = batch_chunk(sk, t->batch_buf, family, reqs + base, k, rcs + base);
+    rc = batch_chunk(t->sk, slots, family, reqs + base, k, rcs + base);
     if (rc < 0) {
       /* A late answer must not be read as the reply to a later request: start afresh. */
       close_thread_socket(t);
@@ -481,6 +404,12 @@ int genl_request_batch(const genl_req_t *reqs, size_t n, int *rcs) {
     }
   }
   return 0;
+}
+
+int genl_request(const genl_req_t *req) {
+  int rc;
+  genl_request_batch(req, 1, &rc); /* sets rc in every case */
+  return rc;
 }
 
 int genl_request_u32(uint8_t cmd, uint16_t attr_type, uint32_t value, int maxattr,

@@ -79,6 +79,16 @@ static void test_query_args(void) {
   CHECK_INT(genl_request_batch(reqs, 3, rcs), -EINVAL);
   CHECK(rcs[0] == -EINVAL && rcs[1] == -EINVAL && rcs[2] == -EINVAL);
   CHECK_INT(genl_request_batch(reqs, 0, NULL), 0);
+  rcs[0] = rcs[1] = 7;
+  CHECK_INT(genl_request_batch(NULL, 2, rcs), -EINVAL);
+  CHECK(rcs[0] == -EINVAL && rcs[1] == -EINVAL);
+  /* A single request has the same payload limit: checked before anything else. */
+  unsigned char big[GENL_MAX_PAYLOAD + 1] = {0};
+  genl_req_t one = {.cmd = 1, .attr_type = 1, .data = big, .len = sizeof(big)};
+  CHECK_INT(genl_request(&one), -EINVAL);
+  one.len = GENL_MAX_PAYLOAD;
+  CHECK_INT(genl_request(&one), -ESHUTDOWN);
+  CHECK_INT(genl_request(NULL), -EINVAL);
   CHECK_INT(genl_open_sockets(), 0);
 }
 
