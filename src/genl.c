@@ -47,7 +47,7 @@ static int nlerr_to_errno(int nlerr) {
   case NLE_SUCCESS:
     return 0;
   case NLE_AGAIN:
-    return -ETIMEDOUT; /* our sockets are blocking with SO_RCVTIMEO */
+    return -ETIMEDOUT; /* SO_RCVTIMEO of the family resolution */
   case NLE_NOMEM:
     return -ENOMEM;
   case NLE_INVAL:
@@ -93,16 +93,25 @@ static int open_socket(struct nl_sock **out) {
     nl_socket_free(sk);
     return nlerr_to_errno(rc);
   }
-  /* The kernel answers some malformed requests with nothing at all: never block forever. */
-  struct timeval tv = {.tv_sec = GENL_TIMEOUT_MS / 1000,
-                       .tv_usec = (GENL_TIMEOUT_MS % 1000) * 1000};
-  if (setsockopt(nl_socket_get_fd(sk), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0) {
-    rc = -errno;
-    nl_socket_free(sk); /* closes the fd */
-    return rc;
-  }
   *out = sk;
   return 0;
+}
+
+/* The TASKSTATS family id, or -errno. */
+static int resolve_family(void) {
+  struct nl_sock *sk;
+  int rc = open_socket(&sk);
+  if (rc)
+    return rc;
+  /* libnl waits for the controller's answer in a blocking receive: never forever. */
+  struct timeval tv = {.tv_sec = GENL_TIMEOUT_MS / 1000,
+                       .tv_usec = (GENL_TIMEOUT_MS % 1000) * 1000};
+  if (setsockopt(nl_socket_get_fd(sk), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0)
+    rc = -errno;
+  else if ((rc = genl_ctrl_resolve(sk, TASKSTATS_GENL_NAME)) < 0)
+    rc = nlerr_to_errno(rc);
+  nl_socket_free(sk); /* closes the fd */
+  return rc;
 }
 
 /* Runs at thread exit (pthread key destructor). */
@@ -167,9 +176,6 @@ static int thread_state(genl_tls_t **out) {
     int rc = open_socket(&sk);
     if (rc)
       return rc;
-    /* The GET commands answer with one message (errors always come back): an ACK after it
-     * would only cost the kernel a message and us a read at the next request. */
-    nl_socket_disable_auto_ack(sk);
     pthread_mutex_lock(&g_lock);
     t->sk = sk;
     g_nsocks++;
@@ -186,16 +192,11 @@ int genl_init(void) {
   pthread_mutex_lock(&g_lock);
   int rc = 0;
   if (atomic_load(&g_family) < 0) {
-    struct nl_sock *sk;
-    rc = open_socket(&sk);
-    if (rc == 0) {
-      int id = genl_ctrl_resolve(sk, TASKSTATS_GENL_NAME);
-      nl_socket_free(sk);
-      if (id < 0)
-        rc = nlerr_to_errno(id);
-      else
-        atomic_store(&g_family, id);
-    }
+    int id = resolve_family();
+    if (id < 0)
+      rc = id;
+    else
+      atomic_store(&g_family, id);
   }
   pthread_mutex_unlock(&g_lock);
   return rc;
@@ -275,6 +276,7 @@ static int batch_chunk(struct nl_sock *sk, unsigned char *slots, int family, con
     memset(&out[i], 0, sizeof(out[i]));
     out[i].n = (struct nlmsghdr){.nlmsg_len = NLMSG_LENGTH(GENL_HDRLEN + NLA_ALIGN(attr)),
                                  .nlmsg_type = (uint16_t)family,
+                                 /* no NLM_F_ACK: the reply or the error is the one answer */
                                  .nlmsg_flags = NLM_F_REQUEST,
                                  .nlmsg_seq = seq,
                                  .nlmsg_pid = nl_socket_get_local_port(sk)};
@@ -304,7 +306,7 @@ static int batch_chunk(struct nl_sock *sk, unsigned char *slots, int family, con
   }
 
   size_t pending = k;
-  double deadline = now_ms() + 2 * GENL_TIMEOUT_MS;
+  double deadline = now_ms() + GENL_TIMEOUT_MS;
   while (pending > 0) {
     struct sockaddr_nl from[GENL_BATCH];
     for (size_t i = 0; i < pending; i++) {
@@ -347,6 +349,10 @@ static int batch_chunk(struct nl_sock *sk, unsigned char *slots, int family, con
         handle_message(&reqs[i], family, h, &done[i], &rcs[i]);
         pending -= done[i];
       }
+    }
+    if (pending > 0 && now_ms() > deadline) { /* messages, but not ours */
+      rc = -ETIMEDOUT;
+      goto failed;
     }
   }
   return 0;

@@ -17,8 +17,9 @@
 
 #include <netlink/attr.h>
 
-/* Upper bound for one request: each receive has this SO_RCVTIMEO and the whole exchange must
- * finish within twice that. */
+/* A request, or a batch of up to GENL_BATCH, fails with -ETIMEDOUT when its answers are not all
+ * in this long after it was sent. The kernel answers while the request is sent; it stays silent
+ * only for some malformed requests. */
 #define GENL_TIMEOUT_MS 1000
 
 /* Largest attribute payload of a request: the TASKSTATS commands take a u32 (a PID, a TGID, a
