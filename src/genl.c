@@ -25,7 +25,7 @@
 #define GENL_MAX_ATTR 32
 /* Room for one reply: a taskstats reply is about 600 bytes, cgroupstats less. A bigger message
  * arrives truncated (MSG_TRUNC) and fails the exchange with -EMSGSIZE. */
-#define GENL_BATCH_SLOT 2048
+#define GENL_REPLY_SLOT 2048
 
 /* One per thread that has sent a request; linked so genl_shutdown can close every socket. */
 typedef struct genl_tls {
@@ -310,7 +310,7 @@ static int batch_chunk(struct nl_sock *sk, unsigned char *slots, int family, con
   while (pending > 0) {
     struct sockaddr_nl from[GENL_BATCH];
     for (size_t i = 0; i < pending; i++) {
-      iov[i] = (struct iovec){.iov_base = slots + i * GENL_BATCH_SLOT, .iov_len = GENL_BATCH_SLOT};
+      iov[i] = (struct iovec){.iov_base = slots + i * GENL_REPLY_SLOT, .iov_len = GENL_REPLY_SLOT};
       mm[i] = (struct mmsghdr){.msg_hdr = {.msg_name = &from[i],
                                            .msg_namelen = sizeof(from[i]),
                                            .msg_iov = &iov[i],
@@ -341,7 +341,7 @@ static int batch_chunk(struct nl_sock *sk, unsigned char *slots, int family, con
       if (from[m].nl_pid != 0) /* only the kernel speaks for the family */
         continue;
       int len = (int)mm[m].msg_len;
-      for (struct nlmsghdr *h = (struct nlmsghdr *)(slots + (size_t)m * GENL_BATCH_SLOT);
+      for (struct nlmsghdr *h = (struct nlmsghdr *)(slots + (size_t)m * GENL_REPLY_SLOT);
            nlmsg_ok(h, len); h = nlmsg_next(h, &len)) {
         uint32_t i = h->nlmsg_seq - seq0; /* leftovers of earlier requests fall outside */
         if (i >= k || done[i])
@@ -391,11 +391,11 @@ int genl_request_batch(const genl_req_t *reqs, size_t n, int *rcs) {
    * threads that never batch carry no GENL_BATCH-slot buffer on the heap. */
   union {
     struct nlmsghdr align;
-    unsigned char bytes[GENL_BATCH_SLOT];
+    unsigned char bytes[GENL_REPLY_SLOT];
   } one;
   unsigned char *slots = one.bytes;
   if (n > 1) {
-    if (t->batch_buf == NULL && (t->batch_buf = malloc(GENL_BATCH * GENL_BATCH_SLOT)) == NULL)
+    if (t->batch_buf == NULL && (t->batch_buf = malloc(GENL_BATCH * GENL_REPLY_SLOT)) == NULL)
       return fail_all(rcs, n, -ENOMEM);
     slots = t->batch_buf;
   }
