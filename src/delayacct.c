@@ -171,12 +171,12 @@ void delay_merge(delay_state_t *st, const delay_proc_sample_t *s, size_t n, uint
   uint32_t present = 0;
   for (size_t i = 0; i < n; i++) {
     uint64_t v[DELAY_V_COUNT];
-    stats_values(&s[i].stats, v);
-    uint32_t pr = s[i].stats.present & (TS_F_ALL_DELAYS | TS_F_CTXSW);
+    stats_values(&s[i].ts.stats, v);
+    uint32_t pr = s[i].ts.stats.present & (TS_F_ALL_DELAYS | TS_F_CTXSW);
     present |= pr;
     /* Born since the previous read: everything it accrued happened here. */
     bool born_here = st->prev_ms != 0 && s[i].start_ms + 20 > st->prev_ms;
-    long at = find(st, s[i].tgid);
+    long at = find(st, s[i].ts.tgid);
     entry_t *e;
     if (at >= 0) {
       e = &st->e[at];
@@ -198,7 +198,7 @@ void delay_merge(delay_state_t *st, const delay_proc_sample_t *s, size_t n, uint
       e = insert_at(st, (size_t)(-at - 1));
       if (e == NULL)
         continue; /* out of memory: this process is not counted this time */
-      e->tgid = s[i].tgid;
+      e->tgid = s[i].ts.tgid;
       e->start_ms = s[i].start_ms;
       set_baseline(st, e, v, pr, born_here);
     }
@@ -443,10 +443,9 @@ static bool fatal_query_error(int rc) {
   return rc == -EPERM || rc == -ESHUTDOWN || rc == -ENOENT;
 }
 
-/* One container's part of the batch, once its processes' taskstats are in: s[0..n) with their
- * results in rcs. */
-static int finish_job(delay_job_t *job, delay_proc_sample_t *s, const int *rcs, size_t n,
-                      uint64_t now, bool delay_on) {
+/* One container's part of the batch, once its processes' taskstats are in: s[0..n). */
+static int finish_job(delay_job_t *job, delay_proc_sample_t *s, size_t n, uint64_t now,
+                      bool delay_on) {
   delay_state_t *st = job->st;
   bool ask_cpus = st->cpus_age == 0 || !st->has_cpus;
   st->cpus_age = (st->cpus_age + 1) % DELAY_AFFINITY_READS;
@@ -455,13 +454,14 @@ static int finish_job(delay_job_t *job, delay_proc_sample_t *s, const int *rcs, 
   bool has_cpus = false;
   size_t got = 0;
   for (size_t i = 0; i < n; i++) {
-    if (fatal_query_error(rcs[i]))
-      return rcs[i];
-    if (rcs[i] != 0)
+    int rc = s[i].ts.rc;
+    if (fatal_query_error(rc))
+      return rc;
+    if (rc != 0)
       continue; /* -ESRCH: exited meanwhile (the listener has its record) */
     s[got++] = s[i];
     cpu_set_t mask;
-    if (ask_cpus && sched_getaffinity(s[i].tgid, sizeof(mask), &mask) == 0) {
+    if (ask_cpus && sched_getaffinity(s[i].ts.tgid, sizeof(mask), &mask) == 0) {
       CPU_OR(&cpus, &cpus, &mask);
       has_cpus = true;
     }
@@ -490,11 +490,8 @@ void delay_sample_containers(delay_job_t *jobs, size_t n_jobs) {
   for (size_t j = 0; j < n_jobs; j++)
     total += jobs[j].n;
   delay_proc_sample_t *s = total ? calloc(total, sizeof(*s)) : NULL;
-  pid_t *tgids = total ? calloc(total, sizeof(*tgids)) : NULL;
-  ts_stats_t *stats = total ? calloc(total, sizeof(*stats)) : NULL;
-  int *rcs = total ? calloc(total, sizeof(*rcs)) : NULL;
   size_t *first = calloc(n_jobs + 1, sizeof(*first)); /* each job's samples: first[j].. */
-  if (first == NULL || (total && (!s || !tgids || !stats || !rcs))) {
+  if (first == NULL || (total && s == NULL)) {
     for (size_t j = 0; j < n_jobs; j++)
       jobs[j].rc = -ENOMEM;
     goto out;
@@ -510,27 +507,21 @@ void delay_sample_containers(delay_job_t *jobs, size_t n_jobs) {
         start = ticks * 1000u / (uint64_t)g_hz;
       else if (read_start_ms(tgid, &start) != 0)
         continue; /* gone */
-      s[m].tgid = tgids[m] = tgid;
+      s[m].ts.tgid = tgid;
       s[m].start_ms = start;
       m++;
     }
   }
   first[n_jobs] = m;
-  taskstats_query_tgids(tgids, m, stats, rcs); /* each result is in rcs */
-  for (size_t i = 0; i < m; i++)
-    if (rcs[i] == 0)
-      s[i].stats = stats[i];
+  if (m > 0) /* into the samples themselves: each result is in its ts.rc */
+    taskstats_query_tgids(&s->ts, m, sizeof(*s));
   uint64_t now = boot_ms();
   bool on = delay_on_now(now);
   for (size_t j = 0; j < n_jobs; j++)
-    jobs[j].rc =
-        finish_job(&jobs[j], s + first[j], rcs + first[j], first[j + 1] - first[j], now, on);
-  free(first);
+    jobs[j].rc = finish_job(&jobs[j], s + first[j], first[j + 1] - first[j], now, on);
 out:
+  free(first);
   free(s);
-  free(tgids);
-  free(stats);
-  free(rcs);
 }
 
 int delay_sample_container(delay_state_t *st, const pid_t *tgids, size_t n,

@@ -121,13 +121,13 @@ int delay_accounting_enable(const char *proc_root);
 /* ---- the pure core (what delay_sample_container and the listener use; unit-tested) ---- */
 
 typedef struct {
-  pid_t tgid;
+  ts_query_t ts;     /* the TGID and its taskstats (queried in place, see taskstats_query_tgids) */
   uint64_t start_ms; /* since boot (CLOCK_BOOTTIME) */
-  ts_stats_t stats;
 } delay_proc_sample_t;
 
-/* Merges one read of a container taken at now_ms (CLOCK_BOOTTIME ms). delay_on: the delay
- * values are meaningful (a switch from off to on re-bases every process). */
+/* Merges one read of a container taken at now_ms (CLOCK_BOOTTIME ms): s[0..n) are answered
+ * queries (ts.rc is not looked at). delay_on: the delay values are meaningful (a switch from off
+ * to on re-bases every process). */
 void delay_merge(delay_state_t *st, const delay_proc_sample_t *s, size_t n, uint64_t now_ms,
                  bool delay_on, delay_totals_t *out);
 

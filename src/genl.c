@@ -23,20 +23,14 @@
 
 /* Reply attribute tables live on the stack: cgroupstats and taskstats need fewer than 8. */
 #define GENL_MAX_ATTR 32
-/* Receive buffer: a taskstats reply is about 600 bytes, cgroupstats less. */
-#define GENL_RECV_BUF 8192
-/* genl_request_batch: requests in flight at once, and the room for each reply. The kernel
- * queues every reply while the requests are sent: 32 taskstats replies (about 2 KiB each in the
- * socket's accounting) stay far below the default receive buffer (208 KiB), beyond which a
- * reply would be dropped. */
-#define GENL_BATCH 32
-#define GENL_BATCH_SLOT 2048
-#define GENL_BATCH_DATA 16 /* attribute payload of a batched request (a u32) */
+/* Room for one reply: a taskstats reply is about 600 bytes, cgroupstats less. A bigger message
+ * arrives truncated (MSG_TRUNC) and fails the exchange with -EMSGSIZE. */
+#define GENL_REPLY_SLOT 2048
 
 /* One per thread that has sent a request; linked so genl_shutdown can close every socket. */
 typedef struct genl_tls {
   struct nl_sock *sk;
-  unsigned char *batch_buf; /* GENL_BATCH reply slots, for genl_request_batch */
+  unsigned char *batch_buf; /* GENL_BATCH reply slots, for batches of more than one request */
   struct genl_tls *prev, *next;
 } genl_tls_t;
 
@@ -53,7 +47,7 @@ static int nlerr_to_errno(int nlerr) {
   case NLE_SUCCESS:
     return 0;
   case NLE_AGAIN:
-    return -ETIMEDOUT; /* our sockets are blocking with SO_RCVTIMEO */
+    return -ETIMEDOUT; /* SO_RCVTIMEO of the family resolution */
   case NLE_NOMEM:
     return -ENOMEM;
   case NLE_INVAL:
@@ -99,16 +93,25 @@ static int open_socket(struct nl_sock **out) {
     nl_socket_free(sk);
     return nlerr_to_errno(rc);
   }
-  /* The kernel answers some malformed requests with nothing at all: never block forever. */
-  struct timeval tv = {.tv_sec = GENL_TIMEOUT_MS / 1000,
-                       .tv_usec = (GENL_TIMEOUT_MS % 1000) * 1000};
-  if (setsockopt(nl_socket_get_fd(sk), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0) {
-    rc = -errno;
-    nl_socket_free(sk); /* closes the fd */
-    return rc;
-  }
   *out = sk;
   return 0;
+}
+
+/* The TASKSTATS family id, or -errno. */
+static int resolve_family(void) {
+  struct nl_sock *sk;
+  int rc = open_socket(&sk);
+  if (rc)
+    return rc;
+  /* libnl waits for the controller's answer in a blocking receive: never forever. */
+  struct timeval tv = {.tv_sec = GENL_TIMEOUT_MS / 1000,
+                       .tv_usec = (GENL_TIMEOUT_MS % 1000) * 1000};
+  if (setsockopt(nl_socket_get_fd(sk), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0)
+    rc = -errno;
+  else if ((rc = genl_ctrl_resolve(sk, TASKSTATS_GENL_NAME)) < 0)
+    rc = nlerr_to_errno(rc);
+  nl_socket_free(sk); /* closes the fd */
+  return rc;
 }
 
 /* Runs at thread exit (pthread key destructor). */
@@ -146,8 +149,8 @@ static void close_thread_socket(genl_tls_t *t) {
   pthread_mutex_unlock(&g_lock);
 }
 
-/* The calling thread's connected socket, created on first use. */
-static int thread_socket(struct nl_sock **out) {
+/* The calling thread's state, with its connected socket (created on first use). */
+static int thread_state(genl_tls_t **out) {
   pthread_once(&g_key_once, key_create);
   if (g_key_err)
     return g_key_err;
@@ -173,15 +176,12 @@ static int thread_socket(struct nl_sock **out) {
     int rc = open_socket(&sk);
     if (rc)
       return rc;
-    /* The GET commands answer with one message (errors always come back): an ACK after it
-     * would only cost the kernel a message and us a read at the next request. */
-    nl_socket_disable_auto_ack(sk);
     pthread_mutex_lock(&g_lock);
     t->sk = sk;
     g_nsocks++;
     pthread_mutex_unlock(&g_lock);
   }
-  *out = t->sk;
+  *out = t;
   return 0;
 }
 
@@ -192,16 +192,11 @@ int genl_init(void) {
   pthread_mutex_lock(&g_lock);
   int rc = 0;
   if (atomic_load(&g_family) < 0) {
-    struct nl_sock *sk;
-    rc = open_socket(&sk);
-    if (rc == 0) {
-      int id = genl_ctrl_resolve(sk, TASKSTATS_GENL_NAME);
-      nl_socket_free(sk);
-      if (id < 0)
-        rc = nlerr_to_errno(id);
-      else
-        atomic_store(&g_family, id);
-    }
+    int id = resolve_family();
+    if (id < 0)
+      rc = id;
+    else
+      atomic_store(&g_family, id);
   }
   pthread_mutex_unlock(&g_lock);
   return rc;
@@ -251,91 +246,9 @@ static void handle_message(const genl_req_t *req, int family, struct nlmsghdr *h
   }
 }
 
-/* Handles one received buffer. Messages with another sequence number are leftovers and
- * ignored. */
-static void handle_buffer(const genl_req_t *req, int family, uint32_t seq, unsigned char *buf,
-                          int len, bool *done, int *rc) {
-  for (struct nlmsghdr *h = (struct nlmsghdr *)buf; nlmsg_ok(h, len); h = nlmsg_next(h, &len))
-    if (h->nlmsg_seq == seq)
-      handle_message(req, family, h, done, rc);
-}
-
 static bool request_valid(const genl_req_t *req) {
-  return req != NULL && req->maxattr >= 0 && req->maxattr <= GENL_MAX_ATTR &&
-         (req->data != NULL || req->len == 0) && req->len <= 0xffff - NLA_HDRLEN;
-}
-
-int genl_request(const genl_req_t *req) {
-  if (!request_valid(req))
-    return -EINVAL;
-  int family = atomic_load(&g_family);
-  if (family < 0)
-    return -ESHUTDOWN;
-
-  struct nl_sock *sk;
-  int rc = thread_socket(&sk);
-  if (rc)
-    return rc;
-
-  struct nl_msg *msg = nlmsg_alloc();
-  if (msg == NULL)
-    return -ENOMEM;
-  if (genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, family, 0, 0, req->cmd, TASKSTATS_GENL_VERSION) ==
-          NULL ||
-      (req->data != NULL && nla_put(msg, req->attr_type, (int)req->len, req->data) < 0)) {
-    nlmsg_free(msg);
-    return -EMSGSIZE;
-  }
-  rc = nl_send_auto(sk, msg); /* fills in port and sequence number */
-  uint32_t seq = nlmsg_hdr(msg)->nlmsg_seq;
-  nlmsg_free(msg);
-  if (rc < 0) {
-    rc = nlerr_to_errno(rc);
-    goto broken;
-  }
-
-  rc = 0;
-  bool done = false;
-  double deadline = now_ms() + 2 * GENL_TIMEOUT_MS;
-  /* One recvmsg per message into this buffer: libnl's nl_recv peeks first (a second system
-   * call) and allocates a buffer per call. The replies are under 1 KiB. */
-  union {
-    struct nlmsghdr align;
-    unsigned char bytes[GENL_RECV_BUF];
-  } buf;
-  while (!done) {
-    struct sockaddr_nl from = {0};
-    struct iovec iov = {.iov_base = buf.bytes, .iov_len = sizeof(buf.bytes)};
-    struct msghdr mh = {
-        .msg_name = &from, .msg_namelen = sizeof(from), .msg_iov = &iov, .msg_iovlen = 1};
-    ssize_t n = recvmsg(nl_socket_get_fd(sk), &mh, 0);
-    if (n < 0 && errno == EINTR && now_ms() <= deadline)
-      continue;
-    if (n <= 0) {
-      rc = n == 0 ? -EIO : errno == EAGAIN || errno == EWOULDBLOCK ? -ETIMEDOUT : -errno;
-      goto broken;
-    }
-    if (mh.msg_flags & MSG_TRUNC) {
-      rc = -EMSGSIZE;
-      goto broken;
-    }
-    if (from.nl_pid == 0) /* only the kernel speaks for the family */
-      handle_buffer(req, family, seq, buf.bytes, (int)n, &done, &rc);
-    if (!done && now_ms() > deadline) {
-      rc = -ETIMEDOUT;
-      goto broken;
-    }
-  }
-  return rc;
-
-broken:
-  /* A late answer must not be read as the reply to the next request: start afresh. */
-  {
-    genl_tls_t *t = pthread_getspecific(g_key); /* the key exists: thread_socket succeeded */
-    if (t)
-      close_thread_socket(t);
-  }
-  return rc;
+  return req->maxattr >= 0 && req->maxattr <= GENL_MAX_ATTR &&
+         (req->data != NULL || req->len == 0) && req->len <= GENL_MAX_PAYLOAD;
 }
 
 /* Sends reqs[0..k) (k <= GENL_BATCH) in one sendmmsg and reads their replies with recvmmsg.
@@ -348,7 +261,7 @@ static int batch_chunk(struct nl_sock *sk, unsigned char *slots, int family, con
     struct nlmsghdr n;
     struct genlmsghdr g;
     struct nlattr a;
-    unsigned char data[GENL_BATCH_DATA];
+    unsigned char data[GENL_MAX_PAYLOAD];
   } out[GENL_BATCH];
   struct mmsghdr mm[GENL_BATCH];
   struct iovec iov[GENL_BATCH];
@@ -363,6 +276,7 @@ static int batch_chunk(struct nl_sock *sk, unsigned char *slots, int family, con
     memset(&out[i], 0, sizeof(out[i]));
     out[i].n = (struct nlmsghdr){.nlmsg_len = NLMSG_LENGTH(GENL_HDRLEN + NLA_ALIGN(attr)),
                                  .nlmsg_type = (uint16_t)family,
+                                 /* no NLM_F_ACK: the reply or the error is the one answer */
                                  .nlmsg_flags = NLM_F_REQUEST,
                                  .nlmsg_seq = seq,
                                  .nlmsg_pid = nl_socket_get_local_port(sk)};
@@ -392,11 +306,11 @@ static int batch_chunk(struct nl_sock *sk, unsigned char *slots, int family, con
   }
 
   size_t pending = k;
-  double deadline = now_ms() + 2 * GENL_TIMEOUT_MS;
+  double deadline = now_ms() + GENL_TIMEOUT_MS;
   while (pending > 0) {
     struct sockaddr_nl from[GENL_BATCH];
     for (size_t i = 0; i < pending; i++) {
-      iov[i] = (struct iovec){.iov_base = slots + i * GENL_BATCH_SLOT, .iov_len = GENL_BATCH_SLOT};
+      iov[i] = (struct iovec){.iov_base = slots + i * GENL_REPLY_SLOT, .iov_len = GENL_REPLY_SLOT};
       mm[i] = (struct mmsghdr){.msg_hdr = {.msg_name = &from[i],
                                            .msg_namelen = sizeof(from[i]),
                                            .msg_iov = &iov[i],
@@ -427,7 +341,7 @@ static int batch_chunk(struct nl_sock *sk, unsigned char *slots, int family, con
       if (from[m].nl_pid != 0) /* only the kernel speaks for the family */
         continue;
       int len = (int)mm[m].msg_len;
-      for (struct nlmsghdr *h = (struct nlmsghdr *)(slots + (size_t)m * GENL_BATCH_SLOT);
+      for (struct nlmsghdr *h = (struct nlmsghdr *)(slots + (size_t)m * GENL_REPLY_SLOT);
            nlmsg_ok(h, len); h = nlmsg_next(h, &len)) {
         uint32_t i = h->nlmsg_seq - seq0; /* leftovers of earlier requests fall outside */
         if (i >= k || done[i])
@@ -435,6 +349,10 @@ static int batch_chunk(struct nl_sock *sk, unsigned char *slots, int family, con
         handle_message(&reqs[i], family, h, &done[i], &rcs[i]);
         pending -= done[i];
       }
+    }
+    if (pending > 0 && now_ms() > deadline) { /* messages, but not ours */
+      rc = -ETIMEDOUT;
+      goto failed;
     }
   }
   return 0;
@@ -455,24 +373,35 @@ static int fail_all(int *rcs, size_t n, int rc) {
 int genl_request_batch(const genl_req_t *reqs, size_t n, int *rcs) {
   if (n == 0)
     return 0;
-  if (reqs == NULL || rcs == NULL)
+  if (rcs == NULL)
     return -EINVAL;
+  if (reqs == NULL)
+    return fail_all(rcs, n, -EINVAL);
   for (size_t i = 0; i < n; i++)
-    if (!request_valid(&reqs[i]) || reqs[i].len > GENL_BATCH_DATA)
+    if (!request_valid(&reqs[i]))
       return fail_all(rcs, n, -EINVAL);
   int family = atomic_load(&g_family);
   if (family < 0)
     return fail_all(rcs, n, -ESHUTDOWN);
-  struct nl_sock *sk;
-  int rc = thread_socket(&sk);
+  genl_tls_t *t;
+  int rc = thread_state(&t);
   if (rc)
     return fail_all(rcs, n, rc);
-  genl_tls_t *t = pthread_getspecific(g_key); /* the key exists: thread_socket succeeded */
-  if (t->batch_buf == NULL && (t->batch_buf = malloc(GENL_BATCH * GENL_BATCH_SLOT)) == NULL)
-    return fail_all(rcs, n, -ENOMEM);
+  /* A single request (cgroupstats, taskstats_query_tgid) replies into a slot on the stack, so
+   * threads that never batch carry no GENL_BATCH-slot buffer on the heap. */
+  union {
+    struct nlmsghdr align;
+    unsigned char bytes[GENL_REPLY_SLOT];
+  } one;
+  unsigned char *slots = one.bytes;
+  if (n > 1) {
+    if (t->batch_buf == NULL && (t->batch_buf = malloc(GENL_BATCH * GENL_REPLY_SLOT)) == NULL)
+      return fail_all(rcs, n, -ENOMEM);
+    slots = t->batch_buf;
+  }
   for (size_t base = 0; base < n; base += GENL_BATCH) {
     size_t k = n - base < GENL_BATCH ? n - base : GENL_BATCH;
-    rc = batch_chunk(sk, t->batch_buf, family, reqs + base, k, rcs + base);
+    rc = batch_chunk(t->sk, slots, family, reqs + base, k, rcs + base);
     if (rc < 0) {
       /* A late answer must not be read as the reply to a later request: start afresh. */
       close_thread_socket(t);
@@ -481,6 +410,12 @@ int genl_request_batch(const genl_req_t *reqs, size_t n, int *rcs) {
     }
   }
   return 0;
+}
+
+int genl_request(const genl_req_t *req) {
+  int rc;
+  genl_request_batch(req, 1, &rc); /* sets rc in every case */
+  return rc;
 }
 
 int genl_request_u32(uint8_t cmd, uint16_t attr_type, uint32_t value, int maxattr,

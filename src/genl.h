@@ -17,9 +17,20 @@
 
 #include <netlink/attr.h>
 
-/* Upper bound for one request: each receive has this SO_RCVTIMEO and the whole exchange must
- * finish within twice that. */
+/* A request, or a batch of up to GENL_BATCH, fails with -ETIMEDOUT when its answers are not all
+ * in this long after it was sent. The kernel answers while the request is sent; it stays silent
+ * only for some malformed requests. */
 #define GENL_TIMEOUT_MS 1000
+
+/* Largest attribute payload of a request: the TASKSTATS commands take a u32 (a PID, a TGID, a
+ * file descriptor). Requests are built on the stack. */
+#define GENL_MAX_PAYLOAD 16
+
+/* Requests sent with one sendmmsg and answered with one recvmmsg. The kernel queues every reply
+ * while the requests are sent: 32 taskstats replies (about 2 KiB each in the socket's
+ * accounting) stay far below the default receive buffer (208 KiB), beyond which a reply would
+ * be dropped. */
+#define GENL_BATCH 32
 
 /* Resolves the TASKSTATS family id. Thread-safe and idempotent: later calls return the cached
  * result; a failed resolution is retried on the next call (the module may be loaded later). */
@@ -34,10 +45,10 @@ int genl_family_id(void);
 typedef int (*genl_reply_cb)(struct nlattr **tb, void *arg);
 
 typedef struct {
-  uint8_t cmd;        /* e.g. CGROUPSTATS_CMD_GET, TASKSTATS_CMD_GET */
-  uint16_t attr_type; /* e.g. CGROUPSTATS_CMD_ATTR_FD, TASKSTATS_CMD_ATTR_PID */
-  const void *data;   /* attribute payload (NULL with len 0 sends no attribute) */
-  size_t len;
+  uint8_t cmd;                     /* e.g. CGROUPSTATS_CMD_GET, TASKSTATS_CMD_GET */
+  uint16_t attr_type;              /* e.g. CGROUPSTATS_CMD_ATTR_FD, TASKSTATS_CMD_ATTR_PID */
+  const void *data;                /* attribute payload (NULL with len 0 sends no attribute) */
+  size_t len;                      /* at most GENL_MAX_PAYLOAD */
   int maxattr;                     /* highest reply attribute type the policy covers */
   const struct nla_policy *policy; /* maxattr+1 entries, or NULL for no validation */
   genl_reply_cb cb;                /* may be NULL: the reply is then only waited for */
@@ -46,16 +57,17 @@ typedef struct {
 
 /* Sends one GET request (a command the kernel answers with one message or an error; no
  * NLM_F_ACK, which would cost a second message per request) on the calling thread's socket
- * and waits (bounded) for the reply. Returns 0, the kernel's -errno, the callback's -errno, or
- * -ETIMEDOUT. After a timeout or a transport error the thread's socket is discarded, so a late
- * reply can never be mistaken for the answer to the next request. */
+ * and waits (bounded) for the reply: genl_request_batch with n = 1. Returns 0, the kernel's
+ * -errno, the callback's -errno, -ETIMEDOUT, or -EINVAL (a bad request, e.g. a payload over
+ * GENL_MAX_PAYLOAD: nothing sent). After a timeout or a transport error the thread's socket is
+ * discarded, so a late reply can never be mistaken for the answer to the next request. */
 int genl_request(const genl_req_t *req);
 
-/* Sends n GET requests (payloads of at most 16 bytes) in batches of 32 with one sendmmsg and
- * one recvmmsg each, instead of a send and a receive per request. rcs[i] gets what
- * genl_request would return for reqs[i]; each reply goes to its own callback. Returns 0, -EINVAL
- * (a bad request: nothing sent), -ESHUTDOWN, or the transport error that ended the exchange
- * (the socket is then discarded, as by genl_request); every rcs[i] is set in all cases. */
+/* Sends n GET requests in batches of GENL_BATCH with one sendmmsg and one recvmmsg each,
+ * instead of a send and a receive per request. rcs[i] gets what genl_request would return for
+ * reqs[i]; each reply goes to its own callback. Returns 0, -EINVAL (a bad request: nothing
+ * sent), -ESHUTDOWN, or the transport error that ended the exchange (the socket is then
+ * discarded, as by genl_request); every rcs[i] is set in all cases (rcs must not be NULL). */
 int genl_request_batch(const genl_req_t *reqs, size_t n, int *rcs);
 
 /* Convenience for the common case: a single u32 attribute (a PID, a TGID, or a file

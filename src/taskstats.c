@@ -285,78 +285,70 @@ int taskstats_parse_exit(const void *attrs, size_t len, ts_exit_record_t *out) {
 
 /* ---- TASKSTATS_CMD_GET ---- */
 
-typedef struct {
-  ts_stats_t *out;
-  bool got;
-} query_ctx_t;
-
+/* Fills the query's stats and sets its rc to 0 (a reply without stats leaves -ENODATA). */
 static int on_reply(struct nlattr **tb, void *arg) {
-  query_ctx_t *ctx = arg;
+  ts_query_t *q = arg;
   const struct nlattr *a = tb[TASKSTATS_TYPE_AGGR_TGID];
   if (a == NULL)
     a = tb[TASKSTATS_TYPE_AGGR_PID];
   if (a == NULL)
     return -EBADMSG;
   uint32_t id;
-  int rc = taskstats_parse_aggr(nla_data(a), (size_t)nla_len(a), 0, &id, ctx->out);
+  int rc = taskstats_parse_aggr(nla_data(a), (size_t)nla_len(a), 0, &id, &q->stats);
   if (rc < 0)
     return rc;
-  ctx->got = true;
+  q->rc = 0;
   return 0;
 }
 
 int taskstats_query_tgid(pid_t tgid, ts_stats_t *out) {
-  if (tgid <= 0)
-    return -EINVAL;
-  ts_stats_t s;
-  query_ctx_t ctx = {.out = &s, .got = false};
-  /* No policy: the nested attributes are checked by taskstats_parse_aggr. */
-  int rc = genl_request_u32(TASKSTATS_CMD_GET, TASKSTATS_CMD_ATTR_TGID, (uint32_t)tgid,
-                            TASKSTATS_TYPE_MAX, NULL, on_reply, &ctx);
-  if (rc)
-    return rc;
-  if (!ctx.got)
-    return -ENODATA;
-  *out = s;
-  return 0;
+  ts_query_t q = {.tgid = tgid};
+  taskstats_query_tgids(&q, 1, sizeof(q));
+  if (q.rc == 0)
+    *out = q.stats;
+  return q.rc;
 }
 
-int taskstats_query_tgids(const pid_t *tgids, size_t n, ts_stats_t *out, int *rcs) {
-  genl_req_t reqs[TS_QUERY_BATCH];
-  query_ctx_t ctx[TS_QUERY_BATCH];
-  uint32_t ids[TS_QUERY_BATCH];
+static ts_query_t *query_at(ts_query_t *q, size_t i, size_t stride) {
+  return (ts_query_t *)((unsigned char *)q + i * stride);
+}
+
+int taskstats_query_tgids(ts_query_t *q, size_t n, size_t stride) {
   int first_err = 0;
-  for (size_t base = 0; base < n; base += TS_QUERY_BATCH) {
-    size_t k = n - base < TS_QUERY_BATCH ? n - base : TS_QUERY_BATCH;
+  /* One genl_request_batch per GENL_BATCH queries: the requests are built on the stack. */
+  for (size_t base = 0; base < n; base += GENL_BATCH) {
+    size_t end = n - base < GENL_BATCH ? n : base + GENL_BATCH;
+    genl_req_t reqs[GENL_BATCH];
+    uint32_t ids[GENL_BATCH];
     size_t m = 0; /* requests sent: a TGID that cannot be one is answered here */
-    size_t slot[TS_QUERY_BATCH];
-    for (size_t i = 0; i < k; i++) {
-      pid_t tgid = tgids[base + i];
-      rcs[base + i] = -EINVAL;
-      if (tgid <= 0)
+    for (size_t i = base; i < end; i++) {
+      ts_query_t *qi = query_at(q, i, stride);
+      if (qi->tgid <= 0) {
+        qi->rc = -EINVAL;
         continue;
-      ids[m] = (uint32_t)tgid;
-      ctx[m] = (query_ctx_t){.out = &out[base + i], .got = false};
+      }
+      qi->rc = -ENODATA; /* until on_reply has the stats */
+      ids[m] = (uint32_t)qi->tgid;
+      /* No policy: the nested attributes are checked by taskstats_parse_aggr. */
       reqs[m] = (genl_req_t){.cmd = TASKSTATS_CMD_GET,
                              .attr_type = TASKSTATS_CMD_ATTR_TGID,
                              .data = &ids[m],
                              .len = sizeof(ids[m]),
                              .maxattr = TASKSTATS_TYPE_MAX,
                              .cb = on_reply,
-                             .arg = &ctx[m]};
-      slot[m++] = base + i;
+                             .arg = qi};
+      m++;
     }
-    int batch_rcs[TS_QUERY_BATCH];
-    int rc = genl_request_batch(reqs, m, batch_rcs);
-    for (size_t j = 0; j < m; j++) {
-      int r = batch_rcs[j];
-      rcs[slot[j]] = r != 0 ? r : ctx[j].got ? 0 : -ENODATA;
-    }
+    int rcs[GENL_BATCH];
+    int rc = genl_request_batch(reqs, m, rcs);
+    for (size_t j = 0; j < m; j++)
+      if (rcs[j] != 0)
+        ((ts_query_t *)reqs[j].arg)->rc = rcs[j];
     if (rc < 0 && first_err == 0)
       first_err = rc;
     if (rc == -EINVAL || rc == -ESHUTDOWN) {
-      for (size_t i = base + k; i < n; i++)
-        rcs[i] = rc;
+      for (size_t i = end; i < n; i++)
+        query_at(q, i, stride)->rc = rc;
       return rc;
     }
   }

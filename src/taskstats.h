@@ -72,12 +72,18 @@ int taskstats_parse_aggr(const void *data, size_t len, uint16_t version_hint, ui
  * process, or a zombie), -EPERM (needs CAP_NET_ADMIN), -ETIMEDOUT, -ESHUTDOWN, -EBADMSG. */
 int taskstats_query_tgid(pid_t tgid, ts_stats_t *out);
 
-/* taskstats_query_tgid for n TGIDs at once (genl_request_batch: two system calls per 32
- * instead of two per TGID). rcs[i]: what taskstats_query_tgid would return for tgids[i], out[i]
- * filled where it is 0. Returns 0, or the first transport error (the requests it cut short
- * have it in rcs). */
-#define TS_QUERY_BATCH 64
-int taskstats_query_tgids(const pid_t *tgids, size_t n, ts_stats_t *out, int *rcs);
+/* One TGID's part of taskstats_query_tgids. */
+typedef struct {
+  pid_t tgid;       /* in */
+  int rc;           /* out: what taskstats_query_tgid would return */
+  ts_stats_t stats; /* out, where rc is 0 */
+} ts_query_t;
+
+/* taskstats_query_tgid for n TGIDs at once (genl_request_batch: two system calls per
+ * GENL_BATCH instead of two per TGID). The queries lie stride bytes apart, so they can sit
+ * inside the caller's own records (stride = sizeof(ts_query_t) for an array). Sets every rc.
+ * Returns 0, or the first transport error (the queries it cut short have it as rc). */
+int taskstats_query_tgids(ts_query_t *q, size_t n, size_t stride);
 
 /* ---- exit records ---- */
 

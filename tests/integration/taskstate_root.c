@@ -316,40 +316,49 @@ static pid_t reaped_pid(void) {
   return dead;
 }
 
-/* 70 TGIDs in one batch (more than one sendmmsg of 32, more than one taskstats chunk of 64):
- * each answered as alone, a dead PID and a non-PID with their own errors, nothing left queued. */
+/* 70 TGIDs in one call (three sendmmsg of up to 32): each answered as alone, a dead PID and a
+ * non-PID with their own errors, nothing left queued; queries inside larger records too. */
 static void test_batch_queries(void) {
   pid_t kid = paused_kid();
   pid_t dead = reaped_pid();
   usleep(20000); /* the kid has reached pause(): its switch counts stay put */
   enum { N = 70 };
-  pid_t tgids[N];
-  ts_stats_t out[N];
-  int rcs[N];
+  ts_query_t q[N];
   for (int i = 0; i < N; i++)
-    tgids[i] = i % 3 == 0 ? getpid() : i % 3 == 1 ? kid : dead;
-  tgids[7] = 0;
-  CHECK_INT(taskstats_query_tgids(tgids, N, out, rcs), 0);
+    q[i] = (ts_query_t){.tgid = i % 3 == 0 ? getpid() : i % 3 == 1 ? kid : dead, .rc = 7};
+  q[7].tgid = 0;
+  CHECK_INT(taskstats_query_tgids(q, N, sizeof(q[0])), 0);
   int ok = 0, failed = 0;
   for (int i = 0; i < N; i++) {
-    if (i == 7 || tgids[i] == dead)
-      failed += rcs[i] < 0;
+    if (i == 7 || q[i].tgid == dead)
+      failed += q[i].rc < 0;
     else
-      ok += rcs[i] == 0;
+      ok += q[i].rc == 0;
   }
   CHECK_INT(ok, 46);
   CHECK_INT(failed, 24);
-  CHECK_INT(rcs[7], -EINVAL);
+  CHECK_INT(q[7].rc, -EINVAL);
   CHECK(socket_drained());
   ts_stats_t alone;
   CHECK_INT(taskstats_query_tgid(kid, &alone), 0);
   for (int i = 1; i < N; i += 3) /* each kid entry has the kid's own numbers */
     if (i != 7) {
-      CHECK_U64(alone.nvcsw, out[i].nvcsw);
-      CHECK_U64(alone.nivcsw, out[i].nivcsw);
-      CHECK(alone.etime_us >= out[i].etime_us && alone.etime_us - out[i].etime_us < 1000000);
+      CHECK_U64(alone.nvcsw, q[i].stats.nvcsw);
+      CHECK_U64(alone.nivcsw, q[i].stats.nivcsw);
+      CHECK(alone.etime_us >= q[i].stats.etime_us &&
+            alone.etime_us - q[i].stats.etime_us < 1000000);
     }
-  CHECK_INT(taskstats_query_tgids(tgids, 0, out, rcs), 0);
+  struct {
+    char before;
+    ts_query_t q;
+    char after;
+  } rec[3] = {{'a', {.tgid = kid}, 'b'}, {'c', {.tgid = dead}, 'd'}, {'e', {.tgid = kid}, 'f'}};
+  CHECK_INT(taskstats_query_tgids(&rec[0].q, 3, sizeof(rec[0])), 0);
+  CHECK(rec[0].q.rc == 0 && rec[1].q.rc < 0 && rec[2].q.rc == 0);
+  CHECK_U64(rec[2].q.stats.nvcsw, alone.nvcsw);
+  CHECK(rec[0].before == 'a' && rec[0].after == 'b' && rec[2].before == 'e' && rec[2].after == 'f');
+  CHECK_INT(taskstats_query_tgids(q, 0, sizeof(q[0])), 0);
+  CHECK_INT(taskstats_query_tgids(NULL, 0, sizeof(q[0])), 0);
   kill(kid, SIGKILL);
   waitpid(kid, NULL, 0);
 }

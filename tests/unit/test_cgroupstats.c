@@ -1,15 +1,37 @@
 /* cgroupstats_parse on exact, shorter, torn and longer payloads; cgroupstats_query's argument
  * and state checks (no root, no kernel round trip needed). */
+#define _GNU_SOURCE /* recvmmsg, RTLD_NEXT */
 #include "cgroupstats.h"
 #include "genl.h"
 #include "testutil.h"
 
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <unistd.h>
+
+#include <linux/cgroupstats.h>
+
+/* Set: the next recvmmsg marks its first message truncated, as a reply bigger than genl.c's
+ * receive slot would be. (This definition takes the place of libc's for genl.c.) */
+static atomic_bool truncate_next;
+
+int recvmmsg(int fd, struct mmsghdr *msgs, unsigned int n, int flags, struct timespec *timeout) {
+  static int (*real)(int, struct mmsghdr *, unsigned int, int, struct timespec *);
+  if (real == NULL)
+    real = (int (*)(int, struct mmsghdr *, unsigned int, int, struct timespec *))dlsym(RTLD_NEXT,
+                                                                                       "recvmmsg");
+  int r = real(fd, msgs, n, flags, timeout);
+  if (r > 0 && atomic_exchange(&truncate_next, false))
+    msgs[0].msg_hdr.msg_flags |= MSG_TRUNC;
+  return r;
+}
 
 /* struct cgroupstats field order: sleeping, running, stopped, uninterruptible, io_wait. */
 static const uint64_t fields[7] = {11, 22, 33, 44, 55, 66, 77};
@@ -79,6 +101,16 @@ static void test_query_args(void) {
   CHECK_INT(genl_request_batch(reqs, 3, rcs), -EINVAL);
   CHECK(rcs[0] == -EINVAL && rcs[1] == -EINVAL && rcs[2] == -EINVAL);
   CHECK_INT(genl_request_batch(reqs, 0, NULL), 0);
+  rcs[0] = rcs[1] = 7;
+  CHECK_INT(genl_request_batch(NULL, 2, rcs), -EINVAL);
+  CHECK(rcs[0] == -EINVAL && rcs[1] == -EINVAL);
+  /* A single request has the same payload limit: checked before anything else. */
+  unsigned char big[GENL_MAX_PAYLOAD + 1] = {0};
+  genl_req_t one = {.cmd = 1, .attr_type = 1, .data = big, .len = sizeof(big)};
+  CHECK_INT(genl_request(&one), -EINVAL);
+  one.len = GENL_MAX_PAYLOAD;
+  CHECK_INT(genl_request(&one), -ESHUTDOWN);
+  CHECK_INT(genl_request(NULL), -EINVAL);
   CHECK_INT(genl_open_sockets(), 0);
 }
 
@@ -111,6 +143,27 @@ static void *query_thread(void *arg) {
   return NULL;
 }
 
+/* A truncated reply fails the exchange with -EMSGSIZE and discards the socket: alone and in a
+ * batch. */
+static void test_truncated(void) {
+  task_counts_t c;
+  atomic_store(&truncate_next, true);
+  CHECK_INT(cgroupstats_query(tmp_fd, &c), -EMSGSIZE);
+  CHECK_INT(genl_open_sockets(), 0);
+  uint32_t fd = (uint32_t)tmp_fd;
+  genl_req_t req = {.cmd = CGROUPSTATS_CMD_GET,
+                    .attr_type = CGROUPSTATS_CMD_ATTR_FD,
+                    .data = &fd,
+                    .len = sizeof(fd),
+                    .maxattr = CGROUPSTATS_TYPE_MAX};
+  genl_req_t reqs[3] = {req, req, req};
+  int rcs[3] = {7, 7, 7};
+  atomic_store(&truncate_next, true);
+  CHECK_INT(genl_request_batch(reqs, 3, rcs), -EMSGSIZE);
+  CHECK(rcs[0] == -EMSGSIZE && rcs[1] == -EMSGSIZE && rcs[2] == -EMSGSIZE);
+  CHECK_INT(genl_open_sockets(), 0);
+}
+
 static void test_threads(void) {
   int fds_before = count_fds();
   int rc = genl_init();
@@ -131,6 +184,9 @@ static void test_threads(void) {
   /* Every thread's socket was closed when the thread exited. */
   CHECK_INT(genl_open_sockets(), 0);
   task_counts_t c;
+  CHECK(cgroupstats_query(tmp_fd, &c) < 0);
+  CHECK_INT(genl_open_sockets(), 1);
+  test_truncated();
   CHECK(cgroupstats_query(tmp_fd, &c) < 0);
   CHECK_INT(genl_open_sockets(), 1);
   genl_thread_cleanup();

@@ -16,14 +16,14 @@ static delay_proc_sample_t mk(pid_t tgid, uint64_t start_ms, uint64_t cpu, uint6
                               uint64_t nvcsw, uint64_t nivcsw) {
   delay_proc_sample_t s;
   memset(&s, 0, sizeof(s));
-  s.tgid = tgid;
+  s.ts.tgid = tgid;
   s.start_ms = start_ms;
-  s.stats.version = 16;
-  s.stats.present = ALL | TS_F_BASIC | TS_F_TGID;
-  s.stats.delay_ns[TS_DELAY_CPU] = cpu;
-  s.stats.delay_ns[TS_DELAY_BLKIO] = blkio;
-  s.stats.nvcsw = nvcsw;
-  s.stats.nivcsw = nivcsw;
+  s.ts.stats.version = 16;
+  s.ts.stats.present = ALL | TS_F_BASIC | TS_F_TGID;
+  s.ts.stats.delay_ns[TS_DELAY_CPU] = cpu;
+  s.ts.stats.delay_ns[TS_DELAY_BLKIO] = blkio;
+  s.ts.stats.nvcsw = nvcsw;
+  s.ts.stats.nivcsw = nivcsw;
   return s;
 }
 
