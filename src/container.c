@@ -983,9 +983,7 @@ static size_t read_delay(container_t *c, int procs_dir, const cg_metrics_t *m) {
   if (digest != 0 && digest == c->tgids_digest) {
     n = c->tgids_n; /* the threads the load sample listed did not change: nor did the list */
   } else {
-    /* Not kept open: read only when the threads changed, it would hold a page of kernel memory
-     * (its read buffer) per container for a rare read. */
-    rc = delay_collect_tgids(procs_dir, &c->tgids, &n, &c->tgids_cap, NULL);
+    rc = delay_collect_tgids(procs_dir, &c->tgids, &n, &c->tgids_cap);
     c->tgids_digest = rc == 0 ? digest : 0;
     c->tgids_n = n;
   }

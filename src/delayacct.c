@@ -553,11 +553,11 @@ static int push(pid_t **v, size_t *n, size_t *cap, pid_t pid) {
   return 0;
 }
 
-static int read_procs(int dirfd, pid_t **v, size_t *n, size_t *cap, cg_files_t *procs_files) {
-  bool kept;
-  int fd = cg_files_open_for_read(procs_files, dirfd, "cgroup.procs", &kept);
+/* Opened per read, never kept: it is read only when the container's threads changed. */
+static int read_procs(int dirfd, pid_t **v, size_t *n, size_t *cap) {
+  int fd = openat(dirfd, "cgroup.procs", O_RDONLY | O_CLOEXEC);
   if (fd < 0)
-    return fd;
+    return -errno;
   char buf[4096];
   char part[32];
   size_t plen = 0;
@@ -590,16 +590,15 @@ static int read_procs(int dirfd, pid_t **v, size_t *n, size_t *cap, cg_files_t *
     if (rc || end)
       break;
   }
-  int end = cg_files_end_read(procs_files, dirfd, "cgroup.procs", fd, kept, read_err);
-  return read_err ? end : rc;
+  close(fd);
+  return read_err == -ENODEV ? -ENOENT : read_err ? read_err : rc; /* ENODEV: removed meanwhile */
 }
 
-static int walk(int dirfd, pid_t **v, size_t *n, size_t *cap, int depth, cg_files_t *procs_files) {
-  /* procs_files is keyed by the caller's directory fd: only the top cgroup's list is kept. */
-  int rc = read_procs(dirfd, v, n, cap, depth == 0 ? procs_files : NULL);
+static int walk(int dirfd, pid_t **v, size_t *n, size_t *cap, int depth) {
+  int rc = read_procs(dirfd, v, n, cap);
   if (rc == -ENOMEM || depth >= TGID_WALK_MAX_DEPTH || !cg_dir_may_have_children(dirfd))
     return rc == -ENOMEM ? rc : depth == 0 ? rc : 0;
-  /* A fresh open file description: a dup would share (and move) the kept fd's offset. */
+  /* A fresh open file description: a dup would share (and move) the caller's fd's offset. */
   int dup = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   DIR *dir = dup >= 0 ? fdopendir(dup) : NULL;
   if (dir == NULL) {
@@ -615,7 +614,7 @@ static int walk(int dirfd, pid_t **v, size_t *n, size_t *cap, int depth, cg_file
     int child = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (child < 0)
       continue;
-    err = walk(child, v, n, cap, depth + 1, NULL);
+    err = walk(child, v, n, cap, depth + 1);
     close(child);
   }
   closedir(dir);
@@ -624,10 +623,9 @@ static int walk(int dirfd, pid_t **v, size_t *n, size_t *cap, int depth, cg_file
   return depth == 0 ? rc : 0;
 }
 
-int delay_collect_tgids(int cgroup_dirfd, pid_t **tgids, size_t *n, size_t *cap,
-                        cg_files_t *procs_files) {
+int delay_collect_tgids(int cgroup_dirfd, pid_t **tgids, size_t *n, size_t *cap) {
   size_t first = *n;
-  int rc = walk(cgroup_dirfd, tgids, n, cap, 0, procs_files);
+  int rc = walk(cgroup_dirfd, tgids, n, cap, 0);
   if (rc != 0 && rc != -ENOENT)
     return rc;
   size_t m = *n - first;

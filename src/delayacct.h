@@ -40,7 +40,6 @@
 #include <sys/types.h>
 
 #include "hoststat.h"
-#include "cgfiles.h"
 #include "procstate.h"
 #include "taskstats.h"
 
@@ -107,10 +106,8 @@ void delay_sample_containers(delay_job_t *jobs, size_t n_jobs);
 
 /* Appends the TGIDs in cgroup.procs of the cgroup open as dirfd and of all its descendants to
  * *tgids (grown with realloc; *n entries used, *cap allocated), sorted and unique. Returns 0 or
- * -errno (-ENOENT: the cgroup is gone). procs_files (may be NULL; for a cgroup v2 directory
- * only, see procstate_keep_t): keeps the top cgroup's cgroup.procs open between calls. */
-int delay_collect_tgids(int cgroup_dirfd, pid_t **tgids, size_t *n, size_t *cap,
-                        cg_files_t *procs_files);
+ * -errno (-ENOENT: the cgroup is gone). */
+int delay_collect_tgids(int cgroup_dirfd, pid_t **tgids, size_t *n, size_t *cap);
 
 /* kernel.task_delayacct under proc_root: 1 on, 0 off, -errno (-ENOENT: a kernel without the
  * sysctl, where the delayacct boot parameter decides). */

@@ -287,7 +287,7 @@ static void test_collect_tgids(void) {
   int fd = open(root, O_RDONLY | O_DIRECTORY);
   pid_t *v = NULL;
   size_t n = 0, cap = 0;
-  CHECK_INT(delay_collect_tgids(fd, &v, &n, &cap, NULL), 0);
+  CHECK_INT(delay_collect_tgids(fd, &v, &n, &cap), 0);
   CHECK_U64(n, 6002);
   if (n == 6002) {
     CHECK_INT(v[0], 10);

@@ -530,8 +530,8 @@ static int write_text(const char *path, const char *text) {
   return err;
 }
 
-/* Root, real cgroup v2: the kept cgroup.threads and cgroup.procs see members that join and
- * leave, and a removed cgroup reads as gone and drops them. */
+/* Root, real cgroup v2: the kept cgroup.threads and the per-read cgroup.procs see members that
+ * join and leave, and a removed cgroup reads as gone and drops what was kept. */
 static void test_kept_v2_lists(void) {
   const char *root = "/sys/fs/cgroup/unified";
   if (geteuid() != 0 || access("/sys/fs/cgroup/unified/cgroup.procs", W_OK) != 0) {
@@ -560,9 +560,9 @@ static void test_kept_v2_lists(void) {
 
   task_counts_t c = sample_kept(cg, proc, &keep); /* empty */
   CHECK_INT(task_counts_load(&c) + c.sleeping, 0);
-  CHECK_INT(delay_collect_tgids(cg, &tgids, &n, &cap, files), 0);
+  CHECK_INT(delay_collect_tgids(cg, &tgids, &n, &cap), 0);
   CHECK_INT(n, 0);
-  CHECK_INT(cg_files_kept(), base + 2); /* cgroup.threads and cgroup.procs */
+  CHECK_INT(cg_files_kept(), base + 1); /* cgroup.threads; cgroup.procs is never kept */
 
   pid_t kid = spawn_sleeper();
   char line[32];
@@ -571,10 +571,10 @@ static void test_kept_v2_lists(void) {
   wait_state(kid, 'S');
   c = sample_kept(cg, proc, &keep);
   CHECK_INT(c.sleeping, 1);
-  CHECK_INT(delay_collect_tgids(cg, &tgids, &n, &cap, files), 0);
+  CHECK_INT(delay_collect_tgids(cg, &tgids, &n, &cap), 0);
   CHECK_INT(n, 1);
   CHECK(n == 1 && tgids[0] == kid);
-  CHECK_INT(cg_files_kept(), base + 3); /* + the thread's stat */
+  CHECK_INT(cg_files_kept(), base + 2); /* + the thread's stat */
 
   /* Leaves (to the root cgroup) and exits: both lists read empty again. */
   char root_procs[300];
@@ -583,9 +583,9 @@ static void test_kept_v2_lists(void) {
   c = sample_kept(cg, proc, &keep);
   CHECK_INT(c.sleeping, 0);
   n = 0;
-  CHECK_INT(delay_collect_tgids(cg, &tgids, &n, &cap, files), 0);
+  CHECK_INT(delay_collect_tgids(cg, &tgids, &n, &cap), 0);
   CHECK_INT(n, 0);
-  CHECK_INT(cg_files_kept(), base + 2); /* the stat fd went with the thread */
+  CHECK_INT(cg_files_kept(), base + 1); /* the stat fd went with the thread */
   kill(kid, SIGKILL);
   waitpid(kid, NULL, 0);
 
@@ -594,7 +594,7 @@ static void test_kept_v2_lists(void) {
   task_method_t m = {.kind = TASK_METHOD_PROCSTATE};
   CHECK_INT(task_sample_subtree_at(cg, proc, &m, &c, NULL, &keep), -ENOENT);
   n = 0;
-  int rc = delay_collect_tgids(cg, &tgids, &n, &cap, files);
+  int rc = delay_collect_tgids(cg, &tgids, &n, &cap);
   CHECK(rc == -ENOENT);
   CHECK_INT(cg_files_kept(), base);
 
