@@ -207,7 +207,8 @@ typedef struct container_s {
   diag_tracker_t diag;
   cg_limits_t limits;  /* of the last read that read the limit files */
   unsigned limits_age; /* reads since then, modulo LIMITS_RECHECK; 0: read them now */
-  /* v1: the last cpu.stat read had no CFS period yet and there is no quota, see cfs_idle() */
+  /* v1: the last cpu.stat read had no CFS period yet and there is no quota (see
+   * container_read_locked: it is then read with the limits only) */
   bool cfs_idle;
   int dir_v1[CG_V1_COUNT]; /* see dirs_open() */
   int dir_v2;
