@@ -101,6 +101,9 @@ static int v1_root_fd[CG_V1_COUNT] = {-1, -1, -1, -1, -1};
 static int v2_root_fd = -1;
 static int primary_root_fd = -1;
 static int proc_root_fd = -1; /* ProcRoot, for the task states */
+/* Hybrid: the unified tree's cpu.stat splits CPU time (its root shows it: kernels since 5.x; on
+ * older ones only the children had it, so the plugin does not count on it there). */
+static bool unified_cpu_time;
 static bool initialized;
 
 /* Network: off for good after a missing privilege or a worker that could not return home. */
@@ -1013,18 +1016,25 @@ static void dirs_open(container_t *c, unsigned groups) {
   c->limits_age = 0; /* maybe a new cgroup at this path (a restarted container): its own limits */
   c->cfs_idle = false;
   c->tasks_not_in_unified = false;
-  int opened = 0;
-  for (int i = 0; i < CG_V1_COUNT; i++) {
-    c->dir_v1[i] = layout.kind != CG_LAYOUT_V2 ? open_cgroup_dir(v1_root_fd[i], c->relpath) : -1;
-    opened += c->dir_v1[i] >= 0;
-  }
   /* v2: the container's directory; hybrid: its unified-tree one (PSI, exact CPU time). */
   c->dir_v2 = -1;
   if (layout.kind == CG_LAYOUT_V2)
     c->dir_v2 = open_cgroup_dir(primary_root_fd, c->relpath);
   else if ((groups & (CG_GROUP_PRESSURE | CG_GROUP_CPU)) || tasks_from_unified(c))
     c->dir_v2 = open_cgroup_dir(v2_root_fd, c->relpath);
-  opened += c->dir_v2 >= 0;
+  int opened = c->dir_v2 >= 0;
+  for (int i = 0; i < CG_V1_COUNT; i++) {
+    c->dir_v1[i] = -1;
+    if (layout.kind == CG_LAYOUT_V2)
+      continue;
+    /* cpuacct holds only CPU time: not opened where the unified tree has it (one fd fewer). The
+     * cpu hierarchy, opened first, stays the one for the tasks. */
+    if (i == CG_V1_CPUACCT && c->dir_v1[CG_V1_CPU] >= 0 &&
+        (!(groups & CG_GROUP_CPU) || (unified_cpu_time && c->dir_v2 >= 0)))
+      continue;
+    c->dir_v1[i] = open_cgroup_dir(v1_root_fd[i], c->relpath);
+    opened += c->dir_v1[i] >= 0;
+  }
   c->dirs_open = true;
   c->dirs_kept = opened > 0 && c->files != NULL && cg_files_reserve(opened);
   if (c->dirs_kept) {
@@ -2057,6 +2067,10 @@ static int container_init(void) {
     }
   v2_root_fd = open_root(layout.v2);
   primary_root_fd = open_root(layout.primary);
+  char stat[512];
+  unified_cpu_time = layout.kind == CG_LAYOUT_HYBRID && v2_root_fd >= 0 &&
+                     read_file_at(v2_root_fd, "cpu.stat", stat, sizeof(stat)) > 0 &&
+                     strstr(stat, "user_usec ") != NULL;
   proc_root_fd = open_root(conf_proc_root);
   if (primary_root_fd < 0) {
     ERROR(PLUGIN_NAME " plugin: cannot open %s: %s.", layout.primary, strerror(errno));
