@@ -84,10 +84,6 @@ static void read_memory(cg_reader_t *r, int fd, cg_metrics_t *m) {
     m->has_mem_usage = true;
     m->mem_usage = v;
   }
-  if (cg_read_u64(r, fd, "memory.max_usage_in_bytes", &v)) {
-    m->has_mem_peak = true;
-    m->mem_peak = v;
-  }
 
   /* total_* include the descendants' pages (hierarchical); the plain keys are the fallback.
    * swap is absent when swap accounting is off. */
@@ -252,6 +248,11 @@ static void read_limits(cg_reader_t *r, const cgv1_dirs_t *dirs, unsigned groups
       cg_read_u64(r, dirs->memory, "memory.limit_in_bytes", &v) && v < CGV1_MEM_UNLIMITED_MIN) {
     m->has_mem_limit = true;
     m->mem_limit = v;
+  }
+  if ((groups & CG_GROUP_MEMORY) && dirs->memory >= 0 &&
+      cg_read_u64(r, dirs->memory, "memory.max_usage_in_bytes", &v)) {
+    m->has_mem_peak = true;
+    m->mem_peak = v;
   }
   if ((groups & CG_GROUP_PIDS) && dirs->pids >= 0 &&
       cg_read_limit(r, dirs->pids, "pids.max", &v, &unlimited) && !unlimited) {

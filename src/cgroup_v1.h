@@ -24,7 +24,8 @@ typedef struct {
 
 /* Reads the files of the groups (CG_GROUP_CPU, _MEMORY, _BLKIO, _PIDS; _PRESSURE is ignored: on a
  * hybrid host call cg_psi_read on the unified-tree dir) into m; cpu.cfs_quota_us,
- * cpu.cfs_period_us, memory.limit_in_bytes and pids.max only with CG_READ_LIMITS (metrics.h).
+ * cpu.cfs_period_us, memory.limit_in_bytes, memory.max_usage_in_bytes and pids.max only with
+ * CG_READ_LIMITS (metrics.h).
  * Same conventions as cgv2_read (cgroup_v2.h): m zeroed by the caller, missing files silent, one
  * on_error per unusable file whose values are then not used, returns the number of files that
  * existed or -ENODEV. */

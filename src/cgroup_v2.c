@@ -251,10 +251,6 @@ static void read_memory(cg_reader_t *r, int dirfd, cg_metrics_t *m) {
     m->has_mem_swap = true;
     m->mem_swap = v;
   }
-  if (cg_read_u64(r, dirfd, "memory.peak", &v)) {
-    m->has_mem_peak = true;
-    m->mem_peak = v;
-  }
 
   static const char *const stat_keys[] = {"anon", "file", "pgfault", "pgmajfault"};
   char buf[STAT_BUF];
@@ -384,6 +380,10 @@ static void read_limits(cg_reader_t *r, int dirfd, unsigned groups, cg_metrics_t
       !unlimited) {
     m->has_mem_limit = true;
     m->mem_limit = v;
+  }
+  if ((groups & CG_GROUP_MEMORY) && cg_read_u64(r, dirfd, "memory.peak", &v)) {
+    m->has_mem_peak = true;
+    m->mem_peak = v;
   }
   if ((groups & CG_GROUP_PIDS) && cg_read_limit(r, dirfd, "pids.max", &v, &unlimited) &&
       !unlimited) {

@@ -12,8 +12,8 @@
 #include <sys/types.h>
 
 /* Reads the files of the groups (CG_GROUP_* bits) from the cgroup v2 directory dirfd into m,
- * including PSI (cg_psi_read) when CG_GROUP_PRESSURE is set, and cpu.max, memory.max and pids.max
- * only with CG_READ_LIMITS (metrics.h). m must be zeroed by the caller:
+ * including PSI (cg_psi_read) when CG_GROUP_PRESSURE is set, and cpu.max, memory.max, memory.peak
+ * and pids.max only with CG_READ_LIMITS (metrics.h). m must be zeroed by the caller:
  * readers only set the fields (and has_* flags) of what they read, so several readers can fill
  * one struct (hybrid host: cgv1_read, then cg_psi_read on the unified dir).
  * A missing file (controller absent, old kernel) leaves its values unset silently. A file that

@@ -1411,6 +1411,7 @@ static void exit_event(int wd) {
       if (shard)
         pthread_mutex_lock(&shard->lock);
       pthread_mutex_lock(&c->read_lock);
+      c->limits_age = 0; /* the last chance to read the memory peak */
       container_read_locked(c);
       c->final_read_done = true;
       pthread_mutex_unlock(&c->read_lock);
@@ -1491,7 +1492,8 @@ static void exit_watcher_stop(void) {
 
 static totals_t container_totals(const container_t *c) {
   totals_t t = c->last;
-  if (t.memory_peak == 0)
+  /* The peak file is read every LIMITS_RECHECK reads: a usage seen since may be higher. */
+  if (t.memory_peak < c->usage_high)
     t.memory_peak = c->usage_high;
   return t;
 }

@@ -19,10 +19,11 @@ enum {
 };
 
 /* Not a group: with it the readers also read the limit files of the groups asked for (CPU quota
- * and period, memory limit, pids.max). Limits rarely change, so the glue asks for them only now
- * and then; without it the limit fields stay unset. The readers open these files for the read
- * and never keep them: a kept cgroup file holds its read buffer, a page of kernel memory charged
- * to collectd's cgroup, to save two system calls once in a while. */
+ * and period, memory limit, pids.max) and the memory peak. Limits rarely change, and the peak
+ * only goes into the "gone" notification, so the glue asks for them only now and then (and at a
+ * container's final read); without it these fields stay unset. The readers open these files for
+ * the read and never keep them: a kept cgroup file holds its read buffer, a page of kernel
+ * memory charged to collectd's cgroup, to save two system calls once in a while. */
 enum { CG_READ_LIMITS = 1u << 5 };
 
 typedef struct {
@@ -71,18 +72,20 @@ typedef struct {
 
 /* The fields CG_READ_LIMITS fills in, kept between the reads that read them. */
 typedef struct {
-  bool has_cpu_quota, has_mem_limit, has_pids_max;
-  uint64_t cpu_quota_us, cpu_period_us, mem_limit, pids_max;
+  bool has_cpu_quota, has_mem_limit, has_pids_max, has_mem_peak;
+  uint64_t cpu_quota_us, cpu_period_us, mem_limit, pids_max, mem_peak;
 } cg_limits_t;
 
 static inline cg_limits_t cg_limits_get(const cg_metrics_t *m) {
   return (cg_limits_t){.has_cpu_quota = m->has_cpu_quota,
                        .has_mem_limit = m->has_mem_limit,
                        .has_pids_max = m->has_pids_max,
+                       .has_mem_peak = m->has_mem_peak,
                        .cpu_quota_us = m->cpu_quota_us,
                        .cpu_period_us = m->cpu_period_us,
                        .mem_limit = m->mem_limit,
-                       .pids_max = m->pids_max};
+                       .pids_max = m->pids_max,
+                       .mem_peak = m->mem_peak};
 }
 
 static inline void cg_limits_set(cg_metrics_t *m, const cg_limits_t *l) {
@@ -93,6 +96,8 @@ static inline void cg_limits_set(cg_metrics_t *m, const cg_limits_t *l) {
   m->mem_limit = l->mem_limit;
   m->has_pids_max = l->has_pids_max;
   m->pids_max = l->pids_max;
+  m->has_mem_peak = l->has_mem_peak;
+  m->mem_peak = l->mem_peak;
 }
 
 /* Called by the readers for a file that exists but could not be parsed or read (not for a

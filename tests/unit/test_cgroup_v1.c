@@ -435,9 +435,9 @@ static void test_valid_tmp(int dfd) {
   CHECK_U64(g.cpu_system_us, ticks_us(200));
 }
 
-/* Without CG_READ_LIMITS, cpu.cfs_quota_us, cpu.cfs_period_us, memory.limit_in_bytes and
- * pids.max are neither opened nor parsed, and everything else is read exactly as with it. With
- * it they are read but never kept open (see CG_READ_LIMITS). */
+/* Without CG_READ_LIMITS, cpu.cfs_quota_us, cpu.cfs_period_us, memory.limit_in_bytes,
+ * memory.max_usage_in_bytes and pids.max are neither opened nor parsed, and everything else is read
+ * exactly as with it. With it they are read but never kept open (see CG_READ_LIMITS). */
 static void test_without_limits(int dfd) {
   const unsigned groups = CG_GROUP_CPU | CG_GROUP_MEMORY | CG_GROUP_BLKIO | CG_GROUP_PIDS;
   clear_tmp(dfd);
@@ -449,16 +449,18 @@ static void test_without_limits(int dfd) {
   memset(&without, 0, sizeof(without));
   memset(&with, 0, sizeof(with));
   errs_t e = {0};
-  CHECK_INT(cgv1_read_files(&d, groups, &without, on_err, &e, f), 10); /* 14 - 4 limit files */
-  CHECK_INT(cg_files_kept(), 10);
-  CHECK(!without.has_cpu_quota && !without.has_mem_limit && !without.has_pids_max);
+  CHECK_INT(cgv1_read_files(&d, groups, &without, on_err, &e, f), 9); /* 14 - 4 limits - peak */
+  CHECK_INT(cg_files_kept(), 9);
+  CHECK(!without.has_cpu_quota && !without.has_mem_limit && !without.has_pids_max &&
+        !without.has_mem_peak);
   CHECK(without.has_cpu_time && without.has_cfs && without.has_mem_usage && without.has_mem_anon &&
         without.has_oom_kill && without.has_blkio && without.has_pids_current);
   CHECK_INT(cgv1_read_files(&d, groups | CG_READ_LIMITS, &with, on_err, &e, f), 14);
-  CHECK_INT(cg_files_kept(), 10);
+  CHECK_INT(cg_files_kept(), 9);
   CHECK_INT(e.count, 0);
   cg_limits_t l = cg_limits_get(&with);
-  CHECK(l.has_cpu_quota && l.has_mem_limit && l.has_pids_max);
+  CHECK(l.has_cpu_quota && l.has_mem_limit && l.has_pids_max && l.has_mem_peak);
+  CHECK_U64(l.mem_peak, 6000);
   CHECK_U64(l.cpu_quota_us, 50000);
   CHECK_U64(l.cpu_period_us, 100000);
   CHECK_U64(l.mem_limit, 8192);
@@ -472,8 +474,8 @@ static void test_without_limits(int dfd) {
   memset(&idle_with, 0, sizeof(idle_with));
   cg_files_close_all(f);
   d.cfs_idle = true;
-  CHECK_INT(cgv1_read_files(&d, groups, &no_cfs, on_err, &e, f), 9);
-  CHECK_INT(cg_files_kept(), 9);
+  CHECK_INT(cgv1_read_files(&d, groups, &no_cfs, on_err, &e, f), 8);
+  CHECK_INT(cg_files_kept(), 8);
   CHECK(!no_cfs.has_cfs && no_cfs.has_cpu_time);
   no_cfs.has_cfs = true;
   no_cfs.cfs_periods = without.cfs_periods;
@@ -481,7 +483,7 @@ static void test_without_limits(int dfd) {
   no_cfs.cfs_throttled_us = without.cfs_throttled_us;
   CHECK(memcmp(&no_cfs, &without, sizeof(no_cfs)) == 0);
   CHECK_INT(cgv1_read_files(&d, groups | CG_READ_LIMITS, &idle_with, on_err, &e, f), 14);
-  CHECK_INT(cg_files_kept(), 9);
+  CHECK_INT(cg_files_kept(), 8);
   CHECK(cg_limits_get(&idle_with).has_cpu_quota && idle_with.has_cfs);
   cg_limits_set(&idle_with, &(cg_limits_t){0});
   CHECK(memcmp(&idle_with, &without, sizeof(without)) == 0);
@@ -495,7 +497,7 @@ static void test_without_limits(int dfd) {
   puts_(dfd, "memory.limit_in_bytes", "garbage\n");
   puts_(dfd, "pids.max", "garbage\n");
   cg_metrics_t m = {0};
-  CHECK_INT(cgv1_read(&d, groups, &m, on_err, &e), 10);
+  CHECK_INT(cgv1_read(&d, groups, &m, on_err, &e), 9);
   CHECK_INT(e.count, 0);
   CHECK_U64(m.mem_usage, 4096);
   CHECK_U64(m.pids_current, 5);

@@ -104,6 +104,7 @@ static void put_valid(int dfd) {
   puts_(dfd, "cpu.max", "50000 100000\n");
   puts_(dfd, "memory.current", "4096\n");
   puts_(dfd, "memory.max", "8192\n");
+  puts_(dfd, "memory.peak", "6000\n");
   puts_(dfd, "memory.stat", "anon 1\nfile 2\npgfault 3\npgmajfault 4\n");
   puts_(dfd, "memory.events", "low 0\nhigh 0\nmax 0\noom 0\noom_kill 7\n");
   puts_(dfd, "io.stat", "8:0 rbytes=1 wbytes=2 rios=3 wios=4 dbytes=0 dios=0\n");
@@ -648,7 +649,8 @@ static void test_many_devices(void) {
   rmdir(tmpdir);
 }
 
-/* Without CG_READ_LIMITS, cpu.max, memory.max and pids.max are neither opened nor parsed, and
+/* Without CG_READ_LIMITS, cpu.max, memory.max, memory.peak and pids.max are neither opened nor
+ * parsed, and
  * everything else is read exactly as with it. With it they are read but never kept open (see
  * CG_READ_LIMITS). */
 static void test_without_limits(void) {
@@ -662,17 +664,19 @@ static void test_without_limits(void) {
   memset(&without, 0, sizeof(without));
   memset(&with, 0, sizeof(with));
   errs_t e = {0};
-  CHECK_INT(cgv2_read_files(dfd, groups, &without, on_err, &e, f), 7); /* put_valid's 10 - 3 */
+  CHECK_INT(cgv2_read_files(dfd, groups, &without, on_err, &e, f), 7); /* put_valid's 11 - 4 */
   CHECK_INT(cg_files_kept(), 7);
-  CHECK(!without.has_cpu_quota && !without.has_mem_limit && !without.has_pids_max);
+  CHECK(!without.has_cpu_quota && !without.has_mem_limit && !without.has_pids_max &&
+        !without.has_mem_peak);
   CHECK(without.has_cpu_time && without.has_mem_usage && without.has_mem_anon &&
         without.has_oom_kill && without.has_blkio && without.has_pids_current &&
         without.psi[CG_PSI_CPU].has_some);
-  CHECK_INT(cgv2_read_files(dfd, groups | CG_READ_LIMITS, &with, on_err, &e, f), 10);
+  CHECK_INT(cgv2_read_files(dfd, groups | CG_READ_LIMITS, &with, on_err, &e, f), 11);
   CHECK_INT(cg_files_kept(), 7);
   CHECK_INT(e.count, 0);
   cg_limits_t l = cg_limits_get(&with);
-  CHECK(l.has_cpu_quota && l.has_mem_limit && l.has_pids_max);
+  CHECK(l.has_cpu_quota && l.has_mem_limit && l.has_pids_max && l.has_mem_peak);
+  CHECK_U64(l.mem_peak, 6000);
   CHECK_U64(l.cpu_quota_us, 50000);
   CHECK_U64(l.cpu_period_us, 100000);
   CHECK_U64(l.mem_limit, 8192);
@@ -692,7 +696,7 @@ static void test_without_limits(void) {
   CHECK_U64(m.mem_usage, 4096);
   CHECK_U64(m.pids_current, 5);
   cg_metrics_t bad = {0};
-  CHECK_INT(cgv2_read(dfd, groups | CG_READ_LIMITS, &bad, on_err, &e), 10);
+  CHECK_INT(cgv2_read(dfd, groups | CG_READ_LIMITS, &bad, on_err, &e), 11);
   CHECK_INT(e.count, 3);
   CHECK(errs_for(&e, "cpu.max") == 1 && errs_for(&e, "memory.max") == 1 &&
         errs_for(&e, "pids.max") == 1);

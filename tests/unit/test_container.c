@@ -1198,6 +1198,57 @@ static void test_limits(void) {
   stop();
 }
 
+/* The memory peak goes only into the "gone" notification: memory.peak is read with the limits
+ * (every 10th read), and the notification says the higher of the last peak read and the highest
+ * usage the plugin saw. */
+static const char *gone_peak(const char *tree, int reads_after_first) {
+  static char peak[32];
+  setup_t s = {.tree = tree, .podman_json = true};
+  CHECK_INT(start(&s, NULL), 0);
+  mock_reset_records();
+  CHECK_INT(mock_run_reads(), 0); /* discovery */
+  read_round("peak, read 1");     /* reads memory.peak 50000 */
+  rewrite(tree, P_DIR "/memory.current", "70000\n");
+  rewrite(tree, P_DIR "/memory.peak", "80000\n");
+  for (int i = 0; i < reads_after_first; i++)
+    read_round("peak, later reads");
+  char sub[PATH_MAX];
+  snprintf(sub, sizeof(sub), "%s", P_DIR);
+  CHECK_INT(remove_path(tree, sub), 0);
+  mock_reset_records();
+  CHECK_INT(mock_run_reads(), 0); /* discovery sees it gone */
+  CHECK_INT(count_notifications("web-podman", "container disappeared:"), 1);
+  peak[0] = '\0';
+  for (size_t i = 0; i < mock_notifications_num; i++) {
+    const char *p = strstr(mock_notifications[i].message, "memory_peak_bytes=");
+    if (p)
+      snprintf(peak, sizeof(peak), "%.*s", (int)strcspn(p + 18, " ;"), p + 18);
+  }
+  stop();
+  return peak;
+}
+
+static void test_memory_peak(void) {
+  char tree[PATH_MAX];
+  limits_tree(tree, sizeof(tree));
+  rewrite(tree, P_DIR "/memory.peak", "50000\n");
+  rewrite(tree, P_DIR "/memory.current", "1000\n");
+  /* Reads 2-3 do not read memory.peak: 70000 is the usage read 2 saw, above the 50000 of read 1. */
+  const char *peak = gone_peak(tree, 2);
+  CHECK(strcmp(peak, "70000") == 0);
+  if (strcmp(peak, "70000") != 0)
+    fprintf(stderr, "memory_peak_bytes=%s, expected 70000\n", peak);
+
+  /* Read 11 reads it again: the kernel's 80000, above every usage seen. */
+  limits_tree(tree, sizeof(tree));
+  rewrite(tree, P_DIR "/memory.peak", "50000\n");
+  rewrite(tree, P_DIR "/memory.current", "1000\n");
+  peak = gone_peak(tree, 10);
+  CHECK(strcmp(peak, "80000") == 0);
+  if (strcmp(peak, "80000") != 0)
+    fprintf(stderr, "memory_peak_bytes=%s, expected 80000\n", peak);
+}
+
 /* v1's cpu.stat of a container without a quota whose CFS counters are 0 is read with the limits
  * only (every 10th read); once they moved, at every read. */
 #define V1_CPU_STAT(id) "sys/fs/cgroup/cpu/docker/" id "/cpu.stat"
@@ -1936,6 +1987,7 @@ int main(void) {
   test_vanished();
   test_malformed();
   test_limits();
+  test_memory_peak();
   test_hybrid_cpuacct();
   test_cfs_idle();
   test_meta_data();
