@@ -245,32 +245,6 @@ static bool all_threads_home(void) {
   return false;
 }
 
-/* Number of fds of this process; with ino != 0, how many refer to that network namespace. */
-static int count_fds(uint64_t ino, int *refs) {
-  char want[64];
-  snprintf(want, sizeof(want), "net:[%" PRIu64 "]", ino);
-  int n = 0;
-  *refs = 0;
-  DIR *d = opendir("/proc/self/fd");
-  struct dirent *e;
-  while (d != NULL && (e = readdir(d)) != NULL) {
-    if (e->d_name[0] == '.' || atoi(e->d_name) == dirfd(d))
-      continue;
-    n++;
-    char path[300], link[256];
-    snprintf(path, sizeof(path), "/proc/self/fd/%s", e->d_name);
-    ssize_t len = readlink(path, link, sizeof(link) - 1);
-    if (len > 0) {
-      link[len] = '\0';
-      if (strcmp(link, want) == 0)
-        (*refs)++;
-    }
-  }
-  if (d)
-    closedir(d);
-  return n;
-}
-
 typedef struct {
   uint64_t rx_bytes, tx_bytes, rx_packets, tx_packets;
 } ipstats_t;
@@ -573,8 +547,7 @@ int main(void) {
   struct stat st;
   CHECK(stat("/proc/self/ns/net", &st) == 0);
   host_ino = (uint64_t)st.st_ino;
-  int fds_refs;
-  int fds_before = count_fds(0, &fds_refs);
+  int fds_before = count_fds();
 
   int me = (int)getpid();
   snprintf(ns_a, sizeof(ns_a), "nsrt-a-%d", me);
@@ -821,9 +794,9 @@ int main(void) {
   CHECK_INT(netns_read(&greq, &res), NETNS_NO_PID);
   netns_result_free(&res);
   CHECK(all_threads_home());
-  int refs = -1;
-  count_fds(id_a.ino, &refs);
-  CHECK_INT(refs, 0);
+  char ns_a_link[64];
+  snprintf(ns_a_link, sizeof(ns_a_link), "net:[%" PRIu64 "]", id_a.ino);
+  CHECK_INT(fds_on(ns_a_link, NULL), 0); /* no fd left on namespace A */
   bool veth_gone = false;
   double t0 = now_us();
   for (int i = 0; i < 500 && !veth_gone; i++) {
@@ -840,7 +813,6 @@ int main(void) {
   close(pb[0]);
   reap(&child_h);
   cleanup();
-  int fds_after = count_fds(0, &fds_refs);
-  CHECK_INT(fds_after, fds_before);
+  CHECK_INT(count_fds(), fds_before);
   return test_result("netns_root");
 }

@@ -53,40 +53,6 @@ static void replace(int dfd, const char *name, const char *s) {
   }
 }
 
-static int count_fds(void) {
-  DIR *d = opendir("/proc/self/fd");
-  int n = 0;
-  if (d == NULL)
-    return -1;
-  for (struct dirent *de; (de = readdir(d)) != NULL;)
-    n += de->d_name[0] != '.';
-  closedir(d);
-  return n;
-}
-
-/* The highest fd open on path, or -1. */
-static int fd_of(const char *path) {
-  DIR *d = opendir("/proc/self/fd");
-  int found = -1;
-  if (d == NULL)
-    return -1;
-  for (struct dirent *de; (de = readdir(d)) != NULL;) {
-    if (de->d_name[0] == '.')
-      continue;
-    char link[300], target[512];
-    snprintf(link, sizeof(link), "/proc/self/fd/%s", de->d_name);
-    ssize_t n = readlink(link, target, sizeof(target) - 1);
-    if (n < 0)
-      continue;
-    target[n] = '\0';
-    int fd = atoi(de->d_name);
-    if (strcmp(target, path) == 0 && fd > found)
-      found = fd;
-  }
-  closedir(d);
-  return found;
-}
-
 static void tmp_path(char *dst, size_t n, const char *name) {
   snprintf(dst, n, "%s/%s", tmpdir, name);
 }
@@ -103,7 +69,7 @@ static void test_content_and_reuse(void) {
   CHECK_INT(cg_files_kept(), base + 1);
 
   tmp_path(path, sizeof(path), "a");
-  int kept_fd = fd_of(path);
+  int kept_fd = highest_fd_on(path);
   CHECK(kept_fd >= 0);
   if (high_fds)
     CHECK(kept_fd >= CG_FILES_MIN_FD);
@@ -118,7 +84,7 @@ static void test_content_and_reuse(void) {
   CHECK_INT(cg_files_read(f, tmpfd, "a", buf, sizeof(buf)), 4);
   CHECK_STR(buf, "bye\n");
   CHECK_INT(cg_files_kept(), base + 1);
-  CHECK_INT(fd_of(path), kept_fd);
+  CHECK_INT(highest_fd_on(path), kept_fd);
 
   /* A new inode is not seen: proof that the read went through the kept fd. */
   replace(tmpfd, "a", "new inode\n");
@@ -134,7 +100,7 @@ static void test_content_and_reuse(void) {
   cg_files_destroy(f);
   close(dup_dir);
   CHECK_INT(cg_files_kept(), base);
-  CHECK_INT(fd_of(path), -1);
+  CHECK_INT(highest_fd_on(path), -1);
 }
 
 static void test_budget(void) {
@@ -171,8 +137,8 @@ static void test_budget(void) {
   CHECK_INT(cg_files_read(f, tmpfd, "b", buf, sizeof(buf)), 7);
   CHECK_STR(buf, "second\n");
   CHECK_INT(cg_files_kept(), base + 1);
-  CHECK(fd_of(path_a) >= 0);
-  CHECK_INT(fd_of(path_b), -1);
+  CHECK(highest_fd_on(path_a) >= 0);
+  CHECK_INT(highest_fd_on(path_b), -1);
   replace(tmpfd, "a", "a again\n");
   replace(tmpfd, "b", "b again\n");
   CHECK_INT(cg_files_read(f, tmpfd, "a", buf, sizeof(buf)), 9);
@@ -336,7 +302,7 @@ static void test_removed_cgroup(void) {
   char buf[4096];
   CHECK_INT(cg_files_read(f, dfd, "cgroup.procs", buf, sizeof(buf)), 0); /* empty cgroup */
   CHECK_INT(cg_files_kept(), base + 1);
-  CHECK(fd_of(probe) >= 0);
+  CHECK(highest_fd_on(probe) >= 0);
   /* The readers through the same cache: cpu.stat is always there on cgroup2. */
   cg_metrics_t m = {0};
   CHECK(cgv2_read_files(dfd, CG_GROUP_CPU, &m, NULL, NULL, f) >= 1);

@@ -1255,24 +1255,9 @@ static void test_memory_peak(void) {
 
 /* How many of this process's fds are open on tree/sub. */
 static int fds_open_on(const char *tree, const char *sub) {
-  char path[2 * PATH_MAX], real[PATH_MAX], link[300], target[PATH_MAX];
+  char path[2 * PATH_MAX], real[PATH_MAX];
   snprintf(path, sizeof(path), "%s/%s", tree, sub);
-  if (realpath(path, real) == NULL)
-    return -1;
-  DIR *d = opendir("/proc/self/fd");
-  int n = 0;
-  if (d == NULL)
-    return -1;
-  for (struct dirent *de; (de = readdir(d)) != NULL;) {
-    snprintf(link, sizeof(link), "/proc/self/fd/%s", de->d_name);
-    ssize_t len = de->d_name[0] == '.' ? -1 : readlink(link, target, sizeof(target) - 1);
-    if (len < 0)
-      continue;
-    target[len] = '\0';
-    n += strcmp(target, real) == 0;
-  }
-  closedir(d);
-  return n;
+  return realpath(path, real) != NULL ? fds_on(real, NULL) : -1;
 }
 
 static void test_cfs_idle(void) {

@@ -124,17 +124,6 @@ static void test_classify(void) {
   CHECK_U64(task_counts_load(&c), 2);
 }
 
-static int count_fds(void) {
-  DIR *d = opendir("/proc/self/fd");
-  int n = 0;
-  if (d == NULL)
-    return -1;
-  while (readdir(d))
-    n++;
-  closedir(d);
-  return n;
-}
-
 static char tmp[] = "/tmp/test_procstate.XXXXXX";
 
 static void mk(const char *rel) {

@@ -3,11 +3,13 @@
 #ifndef TESTUTIL_H
 #define TESTUTIL_H
 
+#include <dirent.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int test_checks, test_failures;
 
@@ -84,6 +86,50 @@ static inline const char *fixture_dir(void) {
 static inline const char *shared_fixture_dir(void) {
   const char *d = getenv("SHARED_FIXTURES");
   return d ? d : "../shared/fixtures-real";
+}
+
+/* This process's open fds (from /proc/self/fd, the listing's own included), -1 if unlisted. */
+static inline int count_fds(void) {
+  DIR *d = opendir("/proc/self/fd");
+  int n = 0;
+  if (d == NULL)
+    return -1;
+  for (struct dirent *de; (de = readdir(d)) != NULL;)
+    n += de->d_name[0] != '.';
+  closedir(d);
+  return n;
+}
+
+/* How many of this process's fds are open on path (absolute and resolved, as readlink shows
+ * it); *highest (may be NULL) gets the highest of them, or -1. */
+static inline int fds_on(const char *path, int *highest) {
+  DIR *d = opendir("/proc/self/fd");
+  int n = 0, top = -1;
+  for (struct dirent *de; d != NULL && (de = readdir(d)) != NULL;) {
+    char link[300], target[4096];
+    snprintf(link, sizeof(link), "/proc/self/fd/%s", de->d_name);
+    ssize_t len = de->d_name[0] == '.' ? -1 : readlink(link, target, sizeof(target) - 1);
+    if (len < 0)
+      continue;
+    target[len] = '\0';
+    if (strcmp(target, path) == 0) {
+      n++;
+      if (atoi(de->d_name) > top)
+        top = atoi(de->d_name);
+    }
+  }
+  if (d != NULL)
+    closedir(d);
+  if (highest != NULL)
+    *highest = top;
+  return d != NULL ? n : -1;
+}
+
+/* The highest fd open on path, or -1. */
+static inline int highest_fd_on(const char *path) {
+  int top;
+  fds_on(path, &top);
+  return top;
 }
 
 #endif
