@@ -19,7 +19,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "util.h"
+#include <netlink/msg.h> /* nlmsg_ok: NLMSG_OK without its signed/unsigned comparison */
 
 /* A retired worker is replaced at most this often before network collection gives up: a failed
  * return to the host namespace means something is badly wrong. */
@@ -294,7 +294,7 @@ static int add_link(dump_ctx_t *d, const struct nlmsghdr *nlh) {
 /* Reads the dump's messages up to NLMSG_DONE. 1: done, 0: more to read, <0: -errno. */
 static int dump_chunk(dump_ctx_t *d, const unsigned char *buf, size_t len, netns_result_t *res) {
   const struct nlmsghdr *h = (const struct nlmsghdr *)buf;
-  for (int rem = (int)len; nlmsg_fits(h, rem); h = NLMSG_NEXT(h, rem)) {
+  for (int rem = (int)len; nlmsg_ok(h, rem); h = NLMSG_NEXT(h, rem)) {
     if (h->nlmsg_seq != DUMP_SEQ)
       continue;
     if (h->nlmsg_type == NLMSG_DONE)

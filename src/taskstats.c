@@ -20,6 +20,8 @@
 #include <linux/netlink.h>
 #include <linux/taskstats.h>
 
+#include <netlink/msg.h> /* nlmsg_ok, nlmsg_next (as genl.c) */
+
 #include "genl.h"
 #include "util.h"
 
@@ -436,7 +438,7 @@ static int wait_ack(int fd, uint32_t seq, unsigned char *buf) {
       return -errno;
     }
     int len = (int)n;
-    for (struct nlmsghdr *h = (struct nlmsghdr *)buf; nlmsg_fits(h, len); h = NLMSG_NEXT(h, len)) {
+    for (struct nlmsghdr *h = (struct nlmsghdr *)buf; nlmsg_ok(h, len); h = nlmsg_next(h, &len)) {
       if (h->nlmsg_type == NLMSG_ERROR && h->nlmsg_seq == seq) {
         if (h->nlmsg_len < NLMSG_LENGTH(sizeof(struct nlmsgerr)))
           return -EBADMSG;
@@ -463,7 +465,7 @@ static void default_cpumask(char *dst, size_t n) {
 }
 
 static void handle_messages(ts_listener_t *l, unsigned char *buf, int len) {
-  for (struct nlmsghdr *h = (struct nlmsghdr *)buf; nlmsg_fits(h, len); h = NLMSG_NEXT(h, len)) {
+  for (struct nlmsghdr *h = (struct nlmsghdr *)buf; nlmsg_ok(h, len); h = nlmsg_next(h, &len)) {
     if (h->nlmsg_type != l->family || h->nlmsg_len < NLMSG_LENGTH(GENL_HDRLEN))
       continue;
     const struct genlmsghdr *g = NLMSG_DATA(h);

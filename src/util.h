@@ -7,8 +7,6 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include <linux/netlink.h>
-
 /* A kernel seq_file (every cgroup and /proc file read here) returns less than asked only at its
  * end, or when its own buffer of at least a page filled up with records of at most a line each;
  * a regular file only at its end. So a short read of under 2 KiB is the end of the file, and the
@@ -23,11 +21,6 @@ ssize_t read_file_at(int dirfd, const char *name, char *buf, size_t size);
 
 /* Re-reads an already open file from offset 0 (pread), same contract as read_file_at. */
 ssize_t pread_file(int fd, char *buf, size_t size);
-
-/* NLMSG_OK for a signed len (as NLMSG_NEXT keeps it) without comparing signed and unsigned. */
-static inline bool nlmsg_fits(const struct nlmsghdr *h, int len) {
-  return len >= (int)sizeof(*h) && h->nlmsg_len >= sizeof(*h) && h->nlmsg_len <= (unsigned)len;
-}
 
 /* Strict unsigned decimal: whole token, no sign, no overflow. Returns 0 or -EINVAL/-ERANGE. */
 int parse_u64(const char *s, uint64_t *out);
