@@ -244,15 +244,15 @@ static void read_limits(cg_reader_t *r, const cgv1_dirs_t *dirs, unsigned groups
   bool unlimited;
   if ((groups & CG_GROUP_CPU) && dirs->cpu >= 0)
     read_cfs_limit(r, dirs->cpu, m);
-  if ((groups & CG_GROUP_MEMORY) && dirs->memory >= 0 &&
-      cg_read_u64(r, dirs->memory, "memory.limit_in_bytes", &v) && v < CGV1_MEM_UNLIMITED_MIN) {
-    m->has_mem_limit = true;
-    m->mem_limit = v;
-  }
-  if ((groups & CG_GROUP_MEMORY) && dirs->memory >= 0 &&
-      cg_read_u64(r, dirs->memory, "memory.max_usage_in_bytes", &v)) {
-    m->has_mem_peak = true;
-    m->mem_peak = v;
+  if ((groups & CG_GROUP_MEMORY) && dirs->memory >= 0) {
+    if (cg_read_u64(r, dirs->memory, "memory.limit_in_bytes", &v) && v < CGV1_MEM_UNLIMITED_MIN) {
+      m->has_mem_limit = true;
+      m->mem_limit = v;
+    }
+    if (cg_read_u64(r, dirs->memory, "memory.max_usage_in_bytes", &v)) {
+      m->has_mem_peak = true;
+      m->mem_peak = v;
+    }
   }
   if ((groups & CG_GROUP_PIDS) && dirs->pids >= 0 &&
       cg_read_limit(r, dirs->pids, "pids.max", &v, &unlimited) && !unlimited) {

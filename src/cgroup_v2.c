@@ -376,14 +376,15 @@ static void read_limits(cg_reader_t *r, int dirfd, unsigned groups, cg_metrics_t
   bool unlimited;
   if (groups & CG_GROUP_CPU)
     read_cpu_limit(r, dirfd, m);
-  if ((groups & CG_GROUP_MEMORY) && cg_read_limit(r, dirfd, "memory.max", &v, &unlimited) &&
-      !unlimited) {
-    m->has_mem_limit = true;
-    m->mem_limit = v;
-  }
-  if ((groups & CG_GROUP_MEMORY) && cg_read_u64(r, dirfd, "memory.peak", &v)) {
-    m->has_mem_peak = true;
-    m->mem_peak = v;
+  if (groups & CG_GROUP_MEMORY) {
+    if (cg_read_limit(r, dirfd, "memory.max", &v, &unlimited) && !unlimited) {
+      m->has_mem_limit = true;
+      m->mem_limit = v;
+    }
+    if (cg_read_u64(r, dirfd, "memory.peak", &v)) {
+      m->has_mem_peak = true;
+      m->mem_peak = v;
+    }
   }
   if ((groups & CG_GROUP_PIDS) && cg_read_limit(r, dirfd, "pids.max", &v, &unlimited) &&
       !unlimited) {
