@@ -14,7 +14,6 @@
 #include "testutil.h"
 
 #include <errno.h>
-#include <dirent.h>
 #include <limits.h>
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
@@ -1201,8 +1200,12 @@ static void test_limits(void) {
 /* The memory peak goes only into the "gone" notification: memory.peak is read with the limits
  * (every 10th read), and the notification says the higher of the last peak read and the highest
  * usage the plugin saw. */
-static const char *gone_peak(const char *tree, int reads_after_first) {
+static const char *gone_peak(int reads_after_first) {
   static char peak[32];
+  char tree[PATH_MAX];
+  limits_tree(tree, sizeof(tree));
+  rewrite(tree, P_DIR "/memory.peak", "50000\n");
+  rewrite(tree, P_DIR "/memory.current", "1000\n");
   setup_t s = {.tree = tree, .podman_json = true};
   CHECK_INT(start(&s, NULL), 0);
   mock_reset_records();
@@ -1212,9 +1215,7 @@ static const char *gone_peak(const char *tree, int reads_after_first) {
   rewrite(tree, P_DIR "/memory.peak", "80000\n");
   for (int i = 0; i < reads_after_first; i++)
     read_round("peak, later reads");
-  char sub[PATH_MAX];
-  snprintf(sub, sizeof(sub), "%s", P_DIR);
-  CHECK_INT(remove_path(tree, sub), 0);
+  CHECK_INT(remove_path(tree, P_DIR), 0);
   mock_reset_records();
   CHECK_INT(mock_run_reads(), 0); /* discovery sees it gone */
   CHECK_INT(count_notifications("web-podman", "container disappeared:"), 1);
@@ -1229,21 +1230,14 @@ static const char *gone_peak(const char *tree, int reads_after_first) {
 }
 
 static void test_memory_peak(void) {
-  char tree[PATH_MAX];
-  limits_tree(tree, sizeof(tree));
-  rewrite(tree, P_DIR "/memory.peak", "50000\n");
-  rewrite(tree, P_DIR "/memory.current", "1000\n");
   /* Reads 2-3 do not read memory.peak: 70000 is the usage read 2 saw, above the 50000 of read 1. */
-  const char *peak = gone_peak(tree, 2);
+  const char *peak = gone_peak(2);
   CHECK(strcmp(peak, "70000") == 0);
   if (strcmp(peak, "70000") != 0)
     fprintf(stderr, "memory_peak_bytes=%s, expected 70000\n", peak);
 
   /* Read 11 reads it again: the kernel's 80000, above every usage seen. */
-  limits_tree(tree, sizeof(tree));
-  rewrite(tree, P_DIR "/memory.peak", "50000\n");
-  rewrite(tree, P_DIR "/memory.current", "1000\n");
-  peak = gone_peak(tree, 10);
+  peak = gone_peak(10);
   CHECK(strcmp(peak, "80000") == 0);
   if (strcmp(peak, "80000") != 0)
     fprintf(stderr, "memory_peak_bytes=%s, expected 80000\n", peak);
