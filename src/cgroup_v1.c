@@ -72,9 +72,9 @@ static void read_cfs_limit(cg_reader_t *r, int fd, cg_metrics_t *m) {
   if (period == 0) {
     cg_report(r, "cpu.cfs_period_us", EINVAL, "period 0");
   } else {
-    m->has_cpu_quota = true;
-    m->cpu_quota_us = quota;
-    m->cpu_period_us = period;
+    m->limits.has_cpu_quota = true;
+    m->limits.cpu_quota_us = quota;
+    m->limits.cpu_period_us = period;
   }
 }
 
@@ -246,18 +246,18 @@ static void read_limits(cg_reader_t *r, const cgv1_dirs_t *dirs, unsigned groups
     read_cfs_limit(r, dirs->cpu, m);
   if ((groups & CG_GROUP_MEMORY) && dirs->memory >= 0) {
     if (cg_read_u64(r, dirs->memory, "memory.limit_in_bytes", &v) && v < CGV1_MEM_UNLIMITED_MIN) {
-      m->has_mem_limit = true;
-      m->mem_limit = v;
+      m->limits.has_mem_limit = true;
+      m->limits.mem_limit = v;
     }
     if (cg_read_u64(r, dirs->memory, "memory.max_usage_in_bytes", &v)) {
-      m->has_mem_peak = true;
-      m->mem_peak = v;
+      m->limits.has_mem_peak = true;
+      m->limits.mem_peak = v;
     }
   }
   if ((groups & CG_GROUP_PIDS) && dirs->pids >= 0 &&
       cg_read_limit(r, dirs->pids, "pids.max", &v, &unlimited) && !unlimited) {
-    m->has_pids_max = true;
-    m->pids_max = v;
+    m->limits.has_pids_max = true;
+    m->limits.pids_max = v;
   }
 }
 

@@ -234,9 +234,9 @@ static void read_cpu_limit(cg_reader_t *r, int dirfd, cg_metrics_t *m) {
     if (!ok) {
       cg_report(r, "cpu.max", EINVAL, "expected \"QUOTA PERIOD\"");
     } else if (!unlimited) {
-      m->has_cpu_quota = true;
-      m->cpu_quota_us = quota;
-      m->cpu_period_us = period;
+      m->limits.has_cpu_quota = true;
+      m->limits.cpu_quota_us = quota;
+      m->limits.cpu_period_us = period;
     }
   }
 }
@@ -378,18 +378,18 @@ static void read_limits(cg_reader_t *r, int dirfd, unsigned groups, cg_metrics_t
     read_cpu_limit(r, dirfd, m);
   if (groups & CG_GROUP_MEMORY) {
     if (cg_read_limit(r, dirfd, "memory.max", &v, &unlimited) && !unlimited) {
-      m->has_mem_limit = true;
-      m->mem_limit = v;
+      m->limits.has_mem_limit = true;
+      m->limits.mem_limit = v;
     }
     if (cg_read_u64(r, dirfd, "memory.peak", &v)) {
-      m->has_mem_peak = true;
-      m->mem_peak = v;
+      m->limits.has_mem_peak = true;
+      m->limits.mem_peak = v;
     }
   }
   if ((groups & CG_GROUP_PIDS) && cg_read_limit(r, dirfd, "pids.max", &v, &unlimited) &&
       !unlimited) {
-    m->has_pids_max = true;
-    m->pids_max = v;
+    m->limits.has_pids_max = true;
+    m->limits.pids_max = v;
   }
 }
 
