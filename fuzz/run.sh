@@ -30,8 +30,8 @@ WRAP=-Wl,--wrap=read_file_at
 
 sources() { # the src/ files and libraries each target links
   case $1 in
-  cgroup_v2) echo "src/cgroup_v2.c src/cgfiles.c src/util.c $WRAP" ;;
-  cgroup_v1) echo "src/cgroup_v1.c src/cgroup_v2.c src/cgfiles.c src/util.c $WRAP" ;;
+  cgroup_v2) echo "src/cgroup_v2.c src/cgread.c src/cgfiles.c src/util.c $WRAP" ;;
+  cgroup_v1) echo "src/cgroup_v1.c src/cgread.c src/cgfiles.c src/util.c $WRAP" ;;
   proc_cgroup) echo "src/proccgroup.c src/util.c" ;;
   procstate) echo "src/procstate.c src/cgfiles.c src/util.c" ;;
   hoststat) echo "src/hoststat.c" ;;
