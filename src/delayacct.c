@@ -19,7 +19,6 @@
 #include "genl.h"
 #include "util.h"
 
-#define TGID_WALK_MAX_DEPTH 32
 #define UNSEEN_READS_KEPT 2
 
 typedef struct {
@@ -543,114 +542,6 @@ int delay_sample_container(delay_state_t *st, const pid_t *tgids, size_t n,
   if (job.rc == 0)
     *out = job.out;
   return job.rc;
-}
-
-/* ---- TGIDs of a cgroup subtree ---- */
-
-static int cmp_pid(const void *a, const void *b) {
-  pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
-  return (x > y) - (x < y);
-}
-
-static int push(pid_t **v, size_t *n, size_t *cap, pid_t pid) {
-  if (*n == *cap) {
-    size_t nc = *cap ? *cap * 2 : 64;
-    pid_t *nv = realloc(*v, nc * sizeof(**v));
-    if (nv == NULL)
-      return -ENOMEM;
-    *v = nv;
-    *cap = nc;
-  }
-  (*v)[(*n)++] = pid;
-  return 0;
-}
-
-/* Opened per read, never kept: it is read only when the container's threads changed. */
-static int read_procs(int dirfd, pid_t **v, size_t *n, size_t *cap) {
-  int fd = openat(dirfd, "cgroup.procs", O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return -errno;
-  char buf[4096];
-  char part[32];
-  size_t plen = 0;
-  off_t offset = 0;
-  int rc = 0, read_err = 0;
-  for (;;) {
-    ssize_t r = pread(fd, buf, sizeof(buf), offset);
-    if (r < 0) {
-      if (errno == EINTR)
-        continue;
-      rc = read_err = -errno;
-      break;
-    }
-    if (r == 0)
-      break;
-    offset += r;
-    bool end = read_reached_end((size_t)r, sizeof(buf));
-    for (ssize_t i = 0; i < r && rc == 0; i++) {
-      char c = buf[i];
-      if (c == '\n') {
-        part[plen] = '\0';
-        uint64_t pid;
-        if (plen > 0 && parse_u64(part, &pid) == 0 && pid > 0 && pid <= INT32_MAX)
-          rc = push(v, n, cap, (pid_t)pid);
-        plen = 0;
-      } else if (plen < sizeof(part) - 1) {
-        part[plen++] = c;
-      }
-    }
-    if (rc || end)
-      break;
-  }
-  close(fd);
-  return read_err == -ENODEV ? -ENOENT : read_err ? read_err : rc; /* ENODEV: removed meanwhile */
-}
-
-static int walk(int dirfd, pid_t **v, size_t *n, size_t *cap, int depth) {
-  int rc = read_procs(dirfd, v, n, cap);
-  if (rc == -ENOMEM || depth >= TGID_WALK_MAX_DEPTH || !cg_dir_may_have_children(dirfd))
-    return rc == -ENOMEM ? rc : depth == 0 ? rc : 0;
-  /* A fresh open file description: a dup would share (and move) the caller's fd's offset. */
-  int dup = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  DIR *dir = dup >= 0 ? fdopendir(dup) : NULL;
-  if (dir == NULL) {
-    if (dup >= 0)
-      close(dup);
-    return depth == 0 ? rc : 0;
-  }
-  struct dirent *de;
-  int err = 0;
-  while (err == 0 && (de = readdir(dir)) != NULL) {
-    if (de->d_name[0] == '.' || (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN))
-      continue;
-    int child = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (child < 0)
-      continue;
-    err = walk(child, v, n, cap, depth + 1);
-    close(child);
-  }
-  closedir(dir);
-  if (err)
-    return err;
-  return depth == 0 ? rc : 0;
-}
-
-int delay_collect_tgids(int cgroup_dirfd, pid_t **tgids, size_t *n, size_t *cap) {
-  size_t first = *n;
-  int rc = walk(cgroup_dirfd, tgids, n, cap, 0);
-  if (rc != 0 && rc != -ENOENT)
-    return rc;
-  size_t m = *n - first;
-  if (m > 1) {
-    pid_t *v = *tgids + first;
-    qsort(v, m, sizeof(*v), cmp_pid);
-    size_t w = 1;
-    for (size_t r = 1; r < m; r++)
-      if (v[r] != v[w - 1])
-        v[w++] = v[r];
-    *n = first + w;
-  }
-  return rc;
 }
 
 /* ---- init / shutdown ---- */

@@ -45,8 +45,7 @@ int sample_state_init(sample_state_t *st, const sample_host_t *h, double now) {
 void sample_state_free(sample_state_t *st) {
   delay_state_destroy(st->delay);
   st->delay = NULL;
-  free(st->tgids);
-  st->tgids = NULL;
+  pid_list_free(&st->tgids);
   procstate_starts_free(&st->starts);
   procstate_keep_close(&st->task_keep);
   if (st->dirs_open)
@@ -318,48 +317,14 @@ static int read_load(const sample_host_t *h, sample_state_t *st, container_sampl
 
 /* ---- processes: delays and network ---- */
 
-static size_t first_pids(int dirfd, pid_t *pids, size_t max, int depth) {
-  char buf[512]; /* only the first few PIDs are needed: one read, complete lines only */
-  size_t n = 0;
-  int fd = openat(dirfd, "cgroup.procs", O_RDONLY | O_CLOEXEC);
-  ssize_t len = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
-  if (fd >= 0)
-    close(fd);
-  if (len > 0) {
-    buf[len] = '\0';
-    for (char *line = buf, *next; (next = strchr(line, '\n')) != NULL && n < max; line = next) {
-      *next++ = '\0';
-      uint64_t pid;
-      if (parse_u64(line, &pid) == 0 && pid > 0)
-        pids[n++] = (pid_t)pid;
-    }
-  }
-  if (n > 0 || depth >= FIRST_PIDS_DEPTH || !cg_dir_may_have_children(dirfd))
-    return n;
-  /* A fresh open file description: a dup would share (and move) the kept fd's offset. */
-  int dup = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  DIR *dir = dup >= 0 ? fdopendir(dup) : NULL;
-  if (!dir) {
-    if (dup >= 0)
-      close(dup);
-    return 0;
-  }
-  struct dirent *de;
-  while (n == 0 && (de = readdir(dir)) != NULL) {
-    if (de->d_name[0] == '.' || de->d_type != DT_DIR)
-      continue;
-    int child = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (child >= 0) {
-      n = first_pids(child, pids, max, depth + 1);
-      close(child);
-    }
-  }
-  closedir(dir);
-  return n;
-}
-
 size_t sample_first_pids(int dirfd, pid_t *pids, size_t max) {
-  return first_pids(dirfd, pids, max, 0);
+  if (max == 0)
+    return 0;
+  /* The caller's array as the list: the read stops at max, so it is never grown. */
+  pid_list_t l = {.v = pids, .cap = max};
+  cgprocs_opts_t o = {.max = max, .max_depth = FIRST_PIDS_DEPTH, .until_found = true};
+  cgprocs_collect(dirfd, &o, &l);
+  return l.n;
 }
 
 /* Lists the processes for the batched delay query (the same threads as at the last read mean
@@ -369,22 +334,21 @@ static size_t prepare_delay(const sample_host_t *h, sample_state_t *st, containe
   s->delay_rc = 1;
   if (!(st->delay && h->collect_delay && procs_dir >= 0))
     return 0;
-  size_t n = 0;
   int rc = 0;
   uint64_t digest = st->starts_sampled ? procstate_starts_digest(&st->starts) : 0;
-  if (digest != 0 && digest == st->tgids_digest) {
-    n = st->tgids_n;
-  } else {
-    rc = delay_collect_tgids(procs_dir, &st->tgids, &n, &st->tgids_cap);
+  if (digest == 0 || digest != st->tgids_digest) {
+    cgprocs_opts_t o = {.max_depth = CG_SUBTREE_MAX_DEPTH, .sorted_unique = true};
+    st->tgids.n = 0;
+    rc = cgprocs_collect(procs_dir, &o, &st->tgids);
     st->tgids_digest = rc == 0 ? digest : 0;
-    st->tgids_n = n;
   }
+  size_t n = st->tgids.n;
   if (rc != 0 && rc != -ENOENT) {
     s->delay_rc = rc;
     return 0;
   }
   s->delay_asked = true;
-  s->delay_job = (delay_job_t){.st = st->delay, .tgids = st->tgids, .n = n, .known = &st->starts};
+  s->delay_job = (delay_job_t){.st = st->delay, .tgids = st->tgids.v, .n = n, .known = &st->starts};
   return rc == 0 ? n : 0;
 }
 
@@ -449,7 +413,7 @@ static void prepare_network(const sample_host_t *h, sample_state_t *st, containe
   size_t n;
   if (n_known > 0) {
     n = n_known < SAMPLE_NET_MAX_PIDS ? n_known : SAMPLE_NET_MAX_PIDS;
-    memcpy(s->net_pids, st->tgids, n * sizeof(*s->net_pids));
+    memcpy(s->net_pids, st->tgids.v, n * sizeof(*s->net_pids));
   } else {
     n = sample_first_pids(dirfd, s->net_pids, SAMPLE_NET_MAX_PIDS);
   }

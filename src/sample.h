@@ -9,6 +9,7 @@
 #define CONTAINER_SAMPLE_H
 
 #include "cgfiles.h"
+#include "cgprocs.h"
 #include "cgroupfs.h"
 #include "delayacct.h"
 #include "diagnosis.h"
@@ -81,8 +82,7 @@ typedef struct {
   bool starts_sampled;        /* this read's load sample listed every thread in starts */
   procstate_keep_t task_keep; /* kept /proc stat fds of the load sample's threads */
   /* the processes */
-  pid_t *tgids;
-  size_t tgids_cap, tgids_n;
+  pid_list_t tgids;
   uint64_t tgids_digest; /* the threads' digest when tgids was read (0: none) */
   delay_state_t *delay;  /* NULL when delays are not collected */
   diag_tracker_t diag;
