@@ -224,10 +224,11 @@ static container_t *recheck_name(container_t *known, const container_ident_t *id
   return known;
 }
 
-static void found_new(const char *relpath, const container_ident_t *ident) {
+static void found_new(const char *relpath, const container_ident_t *ident, uint64_t ino) {
   container_t *c = container_new(relpath);
   if (!c)
     return;
+  c->dir_ino = ino;
   sstrncpy(c->id, ident->id, sizeof(c->id));
   sstrncpy(c->runtime, container_runtime_name(ident->runtime), sizeof(c->runtime));
   container_names_t names;
@@ -250,7 +251,18 @@ static void found_new(const char *relpath, const container_ident_t *ident) {
   fresh_add(c); /* registered after the walk: see claim_fresh_namespaces() */
 }
 
-static cg_walk_result_t discover_visit(const char *relpath, void *ctx) {
+/* A container whose cgroup was removed and created again at the same path between two passes
+ * (a restart in place): its directories and exit watch belonged to the old one. */
+static void replaced_in_place(container_t *c, uint64_t ino) {
+  DEBUG(PLUGIN_NAME " plugin: container %s: its cgroup was created anew.", c->name);
+  c->dir_ino = ino;
+  shard_reset_reads(c);
+  exitwatch_remove(c);
+  exitwatch_add(c);
+  c->final_read_done = false;
+}
+
+static cg_walk_result_t discover_visit(const char *relpath, uint64_t ino, void *ctx) {
   (void)ctx;
   container_ident_t ident;
   if (!container_identify(relpath, &ident))
@@ -260,10 +272,13 @@ static cg_walk_result_t discover_visit(const char *relpath, void *ctx) {
   container_t *known = registry_find(relpath);
   if (known && known->provisional_name)
     known = recheck_name(known, &ident);
-  if (known)
+  if (known) {
     known->seen = true;
-  else
-    found_new(relpath, &ident);
+    if (known->dir_ino != ino)
+      replaced_in_place(known, ino);
+  } else {
+    found_new(relpath, &ident, ino);
+  }
   return CG_WALK_FOUND;
 }
 

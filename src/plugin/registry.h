@@ -37,6 +37,7 @@ typedef struct container_s {
   size_t shard_index;
   int events_wd; /* inotify watch on the unified tree's cgroup.events, -1 if none */
   bool final_read_done;
+  uint64_t dir_ino; /* of its cgroup directory: another one is a cgroup re-created in place */
   char complained[MAX_COMPLAINTS][64];
   int n_complained;
   struct container_s *next;

@@ -313,6 +313,16 @@ static int shard_read(user_data_t *ud) {
   return 0; /* never an error: collectd would slow the callback down */
 }
 
+void shard_reset_reads(container_t *c) {
+  shard_t *s = c->shard;
+  if (!s)
+    return;
+  pthread_mutex_lock(&s->lock);
+  if (c->state.dirs_open)
+    sample_state_close(&c->state);
+  pthread_mutex_unlock(&s->lock);
+}
+
 void shard_read_one(container_t *c) {
   shard_t *s = c->shard;
   if (!s)

@@ -20,6 +20,9 @@
 int shard_add(container_t *c);
 /* Takes c out of its shard; waits for a pass under way. Under the registry's lock. */
 void shard_remove(container_t *c);
+/* Closes c's directories, so its next read opens them afresh (a cgroup re-created in place).
+ * Waits for a pass under way. Under the registry's lock. */
+void shard_reset_reads(container_t *c);
 /* The final read of c (the exit watcher): a pass of one under its shard's lock. Under the
  * registry's lock. */
 void shard_read_one(container_t *c);
