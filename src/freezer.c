@@ -73,3 +73,23 @@ int freezer_v2_read_at(int dirfd) {
 bool freezer_hides_tasks(int st, bool v2) {
   return st == FREEZER_FROZEN || (!v2 && st == FREEZER_FREEZING);
 }
+
+bool freezer_is_frozen(int v1_dirfd, int v2_dirfd, int *err) {
+  int e = 0;
+  bool hidden = false;
+  if (v1_dirfd >= 0) {
+    int st = freezer_v1_read_at(v1_dirfd);
+    hidden = freezer_hides_tasks(st, false);
+    if (st < 0 && st != -ENOENT)
+      e = st;
+  }
+  if (!hidden && v2_dirfd >= 0) {
+    int st = freezer_v2_read_at(v2_dirfd);
+    hidden = freezer_hides_tasks(st, true);
+    if (st < 0 && st != -ENOENT && e == 0)
+      e = st;
+  }
+  if (err)
+    *err = e;
+  return hidden;
+}

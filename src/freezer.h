@@ -52,4 +52,11 @@ int freezer_v2_read_at(int dirfd);
  * 0 running and 0 blocked: v1 FROZEN and FREEZING; v2 FROZEN. */
 bool freezer_hides_tasks(int st, bool v2);
 
+/* Whether the container's tasks are frozen, from its v1 freezer directory (v1_dirfd, -1: none,
+ * e.g. pure v2 or no freezer hierarchy) and its v2 directory (v2_dirfd, -1: none, e.g. pure v1);
+ * a hybrid host passes both (docker pause uses the v1 freezer there, systemd freeze the unified
+ * tree). *err (optional) gets the first error other than -ENOENT (a missing file: no freezer
+ * there), 0 if none; an unreadable state counts as not frozen. */
+bool freezer_is_frozen(int v1_dirfd, int v2_dirfd, int *err);
+
 #endif

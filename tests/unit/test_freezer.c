@@ -72,9 +72,37 @@ static void test_hides(void) {
   CHECK(!freezer_hides_tasks(-EINVAL, false));
 }
 
+/* Both trees of a hybrid host: frozen when either freezer says so. */
+static void test_both(void) {
+  int v1f = open_fixture("v1-frozen"), v1t = open_fixture("v1-thawed"),
+      v1b = open_fixture("v1-bad");
+  int v1n = open_fixture("v1-none"), v2f = open_fixture("v2-frozen"),
+      v2t = open_fixture("v2-thawed");
+  int v2z = open_fixture("v2-freezing"), err = 1;
+  CHECK(freezer_is_frozen(v1f, v2t, &err));
+  CHECK_INT(err, 0);
+  CHECK(freezer_is_frozen(v1t, v2f, &err));
+  CHECK(freezer_is_frozen(-1, v2f, NULL));
+  CHECK(freezer_is_frozen(v1f, -1, NULL));
+  CHECK(!freezer_is_frozen(v1t, v2z, &err)); /* v2 freezing: left to /proc */
+  CHECK(!freezer_is_frozen(v1t, v2t, &err));
+  CHECK(!freezer_is_frozen(-1, -1, &err));
+  CHECK_INT(err, 0);
+  CHECK(!freezer_is_frozen(v1n, v2t, &err)); /* no freezer.state: not an error */
+  CHECK_INT(err, 0);
+  CHECK(!freezer_is_frozen(v1b, v2t, &err));
+  CHECK_INT(err, -EINVAL);
+  CHECK(freezer_is_frozen(v1b, v2f, &err)); /* an unreadable v1 state, a frozen v2 tree */
+  CHECK_INT(err, -EINVAL);
+  int fds[] = {v1f, v1t, v1b, v1n, v2f, v2t, v2z};
+  for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+    close(fds[i]);
+}
+
 int main(void) {
   test_texts();
   test_trees();
   test_hides();
+  test_both();
   return test_result("test_freezer");
 }
