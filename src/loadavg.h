@@ -24,9 +24,10 @@
  *   collectd restarts a callback's schedule from the time it ran when it ran more than an
  *   interval late, so the callback may then sit at any phase of the grid; only at a phase of
  *   2.5 s can its jitter give two ticks and then none, each with a count from within 2.5 s.
- * The kernel's own period is 5 s + 1 jiffy (LOAD_FREQ = 5*HZ+1): over an hour it takes 0.6
- * (HZ 1000) to 7 (HZ 100) fewer samples than this 5 s grid. Its averages and ours stay within
- * the display's 0.01 for the same run queue; they are not sampled at the same instants anyway.
+ * The kernel's own period is 5 s + 1 jiffy (LOAD_FREQ = 5*HZ+1): per hour it takes 0.14 (HZ
+ * 1000), 0.6 (HZ 250) or 1.4 (HZ 100) samples fewer than this 5 s grid, i.e. its time constants
+ * are 0.02 % to 0.2 % longer. For a steady run queue both reach the same value; a changing one
+ * is sampled at other instants than the kernel's anyway.
  *
  * Values: avenrun[i] / 2048 exactly (loadavg_get), and what /proc/loadavg prints for the same
  * state (loadavg_display: + FIXED_1/200, then two decimals, truncated). */
