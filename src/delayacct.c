@@ -577,10 +577,3 @@ void delay_shutdown(void) {
   g_want_listener = false;
   pthread_mutex_unlock(&g_listener_lock);
 }
-
-bool delay_listener_running(void) {
-  pthread_mutex_lock(&g_listener_lock);
-  bool on = g_listener != NULL;
-  pthread_mutex_unlock(&g_listener_lock);
-  return on;
-}

@@ -76,9 +76,6 @@ int delay_init(const delay_config_t *cfg);
 /* Stops the listener. States still alive stay valid (they are just no longer fed records). */
 void delay_shutdown(void);
 
-/* True while the exit listener runs. */
-bool delay_listener_running(void);
-
 delay_state_t *delay_state_create(void);
 void delay_state_destroy(delay_state_t *st); /* NULL is fine */
 

@@ -1,6 +1,7 @@
 /* Generic-netlink client for the TASKSTATS family: see genl.h. */
 #define _GNU_SOURCE /* sendmmsg, recvmmsg */
 #include "genl.h"
+#include "genl_testing.h"
 
 #include <errno.h>
 #include <pthread.h>

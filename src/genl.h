@@ -84,11 +84,4 @@ void genl_thread_cleanup(void);
  * genl_init may be called again afterwards. */
 void genl_shutdown(void);
 
-/* Number of sockets currently open (all threads): lets tests check for leaks. */
-int genl_open_sockets(void);
-
-/* The calling thread's socket descriptor, -1 when it has none: lets tests check that a request
- * leaves nothing unread behind it. */
-int genl_thread_socket_fd(void);
-
 #endif

@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "netns.h"
+#include "netns_testing.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -109,11 +109,4 @@ netns_id_t netns_host_id(void);
  * -ENOENT when the message has no name or no statistics, -EINVAL when malformed. Pure. */
 int netns_parse_link(const void *msg, size_t len, netns_if_stats_t *out);
 
-/* Tests only: make the next n returns to the host namespace fail as if setns() had failed. */
-void netns_test_fail_returns(unsigned n);
-
-/* Tests only: how many jobs workers have taken up since the process started (a job resumed by a
- * replacement worker counts again). */
-unsigned long netns_test_jobs_taken_up(void);
-
 #endif

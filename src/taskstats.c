@@ -373,7 +373,7 @@ struct ts_listener {
   ts_log_fn log;
   pthread_t thread;
   bool thread_started;
-  atomic_uint_fast64_t messages, overruns;
+  atomic_uint_fast64_t overruns; /* ENOBUFS: said once */
   unsigned char *buf;
 };
 
@@ -474,11 +474,8 @@ static void handle_messages(ts_listener_t *l, unsigned char *buf, int len) {
     const unsigned char *attrs = (const unsigned char *)g + GENL_HDRLEN;
     size_t alen = h->nlmsg_len - NLMSG_LENGTH(GENL_HDRLEN);
     ts_exit_record_t rec;
-    if (taskstats_parse_exit(attrs, alen, &rec) == 0) {
-      atomic_fetch_add(&l->messages, 1);
-      if (l->cb)
-        l->cb(&rec, l->arg);
-    }
+    if (taskstats_parse_exit(attrs, alen, &rec) == 0 && l->cb)
+      l->cb(&rec, l->arg);
   }
 }
 
@@ -502,7 +499,10 @@ static void *listener_main(void *arg) {
     ssize_t n = recv(l->fd, l->buf, LISTENER_BUF, MSG_DONTWAIT);
     if (n < 0) {
       if (errno == ENOBUFS) {
-        atomic_fetch_add(&l->overruns, 1);
+        if (atomic_fetch_add(&l->overruns, 1) == 0)
+          lg(l->log, LOG_WARNING,
+             "taskstats exit listener: the kernel dropped exit records (its socket was full): "
+             "the delays of processes that exited then count up to their last read. Said once.");
         continue;
       }
       if (errno == EINTR || errno == EAGAIN)
@@ -609,12 +609,4 @@ void ts_listener_stop(ts_listener_t *l) {
    * spares it the work. No wait for the ACK: the socket is closed right after. */
   send_cpumask(l->fd, l->family, TASKSTATS_CMD_ATTR_DEREGISTER_CPUMASK, l->cpumask, 2);
   listener_free(l);
-}
-
-void ts_listener_get_stats(ts_listener_t *l, ts_listener_stats_t *out) {
-  memset(out, 0, sizeof(*out));
-  if (l == NULL)
-    return;
-  out->messages = atomic_load(&l->messages);
-  out->overruns = atomic_load(&l->overruns);
 }

@@ -121,10 +121,4 @@ int ts_listener_start(const char *cpumask, ts_exit_fn cb, void *arg, ts_log_fn l
  * frees everything. NULL is fine. */
 void ts_listener_stop(ts_listener_t *l);
 
-typedef struct {
-  uint64_t messages; /* exit messages handled */
-  uint64_t overruns; /* ENOBUFS: the kernel dropped records because the socket was full */
-} ts_listener_stats_t;
-void ts_listener_get_stats(ts_listener_t *l, ts_listener_stats_t *out);
-
 #endif

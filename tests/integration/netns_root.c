@@ -10,6 +10,7 @@
  * a shutdown midway. Prints the cost of one namespace read. Exit 77 (SKIP) when not root. */
 #define _GNU_SOURCE
 #include "netns.h"
+#include "netns_testing.h"
 #include "proccgroup.h"
 
 #include "../unit/testutil.h"

@@ -11,6 +11,7 @@
 #include "cgroupstats.h"
 #include "delayacct.h"
 #include "genl.h"
+#include "genl_testing.h"
 #include "procstate.h"
 #include "taskstats.h"
 #include "tasksample.h"

@@ -4,6 +4,7 @@
 #define _GNU_SOURCE /* recvmmsg, RTLD_NEXT */
 #include "cgroupstats.h"
 #include "genl.h"
+#include "genl_testing.h"
 #include "testutil.h"
 
 #include <dirent.h>

@@ -10,6 +10,7 @@
 #define _GNU_SOURCE /* unshare() */
 #include "mock_plugin.h"
 #include "netns.h"
+#include "netns_testing.h"
 
 #include "testutil.h"
 

@@ -2,6 +2,7 @@
  * and the worker's paths that never enter a namespace (host namespace, dead PIDs), one request or
  * a batch at a time. */
 #include "netns.h"
+#include "netns_testing.h"
 #include "netns_registry.h"
 
 #include "testutil.h"

@@ -7,6 +7,7 @@
 #include "cgfiles.h"
 #include "delayacct.h"
 #include "genl.h"
+#include "genl_testing.h"
 #include "util.h"
 #include "tasksample.h"
 #include "testutil.h"
