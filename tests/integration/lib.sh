@@ -174,3 +174,30 @@ require_v1_controllers() {
 random_id() { head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
 
 errors_in_log() { grep -E '\[(error|ERROR)\]' "$WORK/collectd.log" 2>/dev/null; }
+
+# start_both_modes PLUGIN_BLOCK_BODY: one collectd (Interval 1) in $BASE/standard and one in
+# $BASE/compact, the same block plus "Compact true" and the compact types; PIDs in DAEMONS.
+# $BASE/plugins holds the plugins (make_workdir's). WORK is $BASE again afterwards.
+start_both_modes() {
+  DAEMONS=()
+  local mode extra compact
+  for mode in standard compact; do
+    WORK=$BASE/$mode
+    mkdir -p "$WORK/csv"
+    cp -r "$BASE/plugins" "$WORK/"
+    extra="" compact=""
+    [ "$mode" = compact ] && extra="TypesDB \"$TOP_SRCDIR/contrib/container-types.db\"" &&
+      compact="  Compact true"
+    write_config 1 "$1
+$compact" "$extra"
+    start_collectd || { WORK=$BASE; return 1; }
+    DAEMONS+=("$COLLECTD_PID")
+    COLLECTD_PID=""
+  done
+  WORK=$BASE
+}
+
+stop_both_modes() {
+  local pid
+  for pid in "${DAEMONS[@]}"; do COLLECTD_PID=$pid; stop_collectd; done
+}

@@ -12,7 +12,6 @@ require_root
 [ -f /proc/sys/kernel/task_delayacct ] || skip "kernel without kernel.task_delayacct"
 [ "$(nproc)" -ge 2 ] || skip "needs 2 CPUs"
 command -v taskset >/dev/null || skip "needs taskset"
-TYPES="$TOP_SRCDIR/contrib/container-types.db"
 
 make_workdir
 BASE=$WORK
@@ -32,24 +31,11 @@ done
 taskset -c 1 sh -c 'while :; do :; done' &
 PIDS_STARTED+=($!)
 
-DAEMONS=()
-for mode in standard compact; do
-  WORK=$BASE/$mode
-  mkdir -p "$WORK/csv"
-  cp -r "$BASE/plugins" "$WORK/"
-  extra="" compact=""
-  [ "$mode" = compact ] && extra="TypesDB \"$TYPES\"" && compact="  Compact true"
-  write_config 1 "  DockerRoot \"$BASE/docker\"
+start_both_modes "  DockerRoot \"$BASE/docker\"
   Container \"/^t_/\"
   CollectMemory false
   CollectBlkio false
-  CollectNetwork false
-$compact" "$extra"
-  start_collectd || { fail "collectd ($mode) starts"; finish; exit; }
-  DAEMONS+=("$COLLECTD_PID")
-  COLLECTD_PID=""
-done
-WORK=$BASE
+  CollectNetwork false" || { fail "collectd starts in both modes"; finish; exit; }
 sleep 12
 echo 0 >/proc/sys/kernel/task_delayacct
 T_OFF=$(date +%s)
@@ -57,7 +43,7 @@ sleep 12
 echo 1 >/proc/sys/kernel/task_delayacct
 T_ON=$(date +%s)
 sleep 10
-for pid in "${DAEMONS[@]}"; do COLLECTD_PID=$pid; stop_collectd; done
+stop_both_modes
 echo "$ORIG_DELAYACCT" >/proc/sys/kernel/task_delayacct
 
 S=$BASE/standard/csv/$TESTHOST/container-t_toggle

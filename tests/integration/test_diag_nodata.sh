@@ -9,7 +9,6 @@ require_root
 [ -d /sys/fs/cgroup/cpu ] || skip "needs the cgroup v1 cpu hierarchy at /sys/fs/cgroup/cpu"
 [ "$(nproc)" -ge 2 ] || skip "needs 2 CPUs"
 command -v taskset >/dev/null || skip "needs taskset"
-TYPES="$TOP_SRCDIR/contrib/container-types.db"
 
 make_workdir
 BASE=$WORK
@@ -26,28 +25,15 @@ for n in n_starved n_other; do
   done
 done
 
-DAEMONS=()
-for mode in standard compact; do
-  WORK=$BASE/$mode
-  mkdir -p "$WORK/csv"
-  cp -r "$BASE/plugins" "$WORK/"
-  extra="" compact=""
-  [ "$mode" = compact ] && extra="TypesDB \"$TYPES\"" && compact="  Compact true"
-  write_config 1 "  DockerRoot \"$BASE/docker\"
+start_both_modes "  DockerRoot \"$BASE/docker\"
   Container \"/^n_/\"
   CollectDelay false
   CollectMemory false
   CollectBlkio false
-  CollectNetwork false
-$compact" "$extra"
-  start_collectd || { fail "collectd ($mode) starts"; finish; exit; }
-  DAEMONS+=("$COLLECTD_PID")
-  COLLECTD_PID=""
-done
-WORK=$BASE
+  CollectNetwork false" || { fail "collectd starts in both modes"; finish; exit; }
 echo "25 s..."
 sleep 25
-for pid in "${DAEMONS[@]}"; do COLLECTD_PID=$pid; stop_collectd; done
+stop_both_modes
 
 S=$BASE/standard/csv/$TESTHOST
 C=$BASE/compact/csv/$TESTHOST
