@@ -149,6 +149,7 @@ LOG_LISTENER_CONNECTIONS = False
 LOG_UPDATES = False
 LOG_CREATES = False
 WHISPER_AUTOFLUSH = True
+ENABLE_TAGS = False
 CONF
   cat >"$g/conf/storage-schemas.conf" <<CONF
 [everything]
