@@ -25,6 +25,10 @@ require_writer() { # require_writer PLUGIN
   cp "$so" "$WORK/plugins/"
 }
 
+# collectd 5.12's write_prometheus logs one ERROR with libmicrohttpd >= 0.9.71 about the order of
+# its own options (harmless: it concerns MHD's logger only); every other ERROR line counts.
+collectd_errors() { errors_in_log | grep -v 'MHD_OPTION_EXTERNAL_LOGGER is not the first option'; }
+
 http_get() { # http_get URL: the body on stdout; fails on an HTTP error or no answer
   "$PY" -c 'import sys, urllib.request
 sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())' "$1" 2>/dev/null
