@@ -25,8 +25,8 @@ busybox_rootfs() {
   done
 }
 
-# The busy container's command: 1000-byte pings to its own loopback (5 a second) and a busy loop.
-BUSY_CMD='ping -q -i 0.2 -s 1000 127.0.0.1 >/dev/null & while :; do :; done'
+# The busy container's command: lo up (LXC leaves it down), 1000-byte pings to its own loopback (5 a second) and a busy loop.
+BUSY_CMD='ip link set lo up 2>/dev/null; ping -q -i 0.2 -s 1000 127.0.0.1 >/dev/null & while :; do :; done'
 
 # Paths a runtime creates outside $WORK: remember those that do not exist yet (before the
 # runtime starts), remove them at the end.
