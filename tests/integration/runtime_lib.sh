@@ -51,6 +51,18 @@ cgroup_kill_rmdir() {
   return 0
 }
 
+# kill_wait PID SECONDS: TERM, wait up to SECONDS, then KILL (as docker_lib.sh's).
+kill_wait() {
+  local pid=$1 i
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for ((i = 0; i < $2 * 10; i++)); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.1
+  done
+  kill -KILL "$pid" 2>/dev/null
+  sleep 0.2
+}
+
 # processes_with STRING: PIDs whose command line contains STRING (not this shell).
 processes_with() {
   local p args
