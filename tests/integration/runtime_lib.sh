@@ -88,8 +88,18 @@ umount_under() {
 # runtime_collectd PLUGIN_BLOCK_BODY: starts Prometheus and carbon-cache (when installed, else
 # STORES=0) and collectd with csv, write_prometheus and write_graphite.
 STORES=1
+DELAYACCT_ORIG=""
+# Delay accounting on for the run (the dashboards' CPU wait panel), as it was afterwards.
+restore_delayacct() {
+  [ -n "$DELAYACCT_ORIG" ] && echo "$DELAYACCT_ORIG" >/proc/sys/kernel/task_delayacct
+  DELAYACCT_ORIG=""
+}
 runtime_collectd() {
   local extra=""
+  if [ -w /proc/sys/kernel/task_delayacct ]; then
+    DELAYACCT_ORIG=$(cat /proc/sys/kernel/task_delayacct)
+    echo 1 >/proc/sys/kernel/task_delayacct
+  fi
   if [ -x "$PROMETHEUS_BIN" ] && [ -x "$CARBON_BIN" ] && "$PY" -c 'import whisper' 2>/dev/null; then
     require_writer write_prometheus
     require_writer write_graphite
@@ -190,6 +200,55 @@ check_stores() {
   n=$(whisper_points "$p.ps_cputime.user" 10 | tail -n 1 | awk '{print $2}')
   check "graphite: $p.ps_cputime.user is a busy loop's (${n:-none} > 0.1e6)" \
     awk -v r="${n:-0}" 'BEGIN{exit !(r > 100000 && r <= 1100000)}'
+}
+
+# check_dashboards NAME: every panel query of contrib/grafana's two dashboards, with Grafana's
+# variables set to this host and container, answers with series of NAME from the real servers
+# (Prometheus' HTTP API; graphite-web's render API over carbon's whisper files).
+check_dashboards() {
+  [ "$STORES" = 1 ] || return 0
+  local name=$1 dash=$TOP_SRCDIR/contrib/grafana title expr n
+  "$PY" -c 'import json, sys
+for p in json.load(open(sys.argv[1]))["panels"]:
+    for t in p["targets"]:
+        print(p["title"] + "\t" + t[sys.argv[2]])' "$dash/collectd-container-prometheus.json" expr >"$WORK/dash-prom.tsv" ||
+    fail "the Prometheus dashboard is valid JSON with panels"
+  while IFS=$'\t' read -r title expr; do
+    expr=${expr//\$__rate_interval/10s}
+    expr=${expr//\$container/$name}
+    expr=${expr//\$instance/$TESTHOST}
+    prom_query "$expr" | grep "container=$name[,} ]" >"$WORK/dash-answer.txt"
+    n=$(wc -l <"$WORK/dash-answer.txt")
+    check "Prometheus dashboard '$title': $n series of $name" test "$n" -ge 1
+    if [ "$title" = "CPU (cores)" ]; then
+      n=$(awk '{print $NF; exit}' "$WORK/dash-answer.txt")
+      check "Prometheus dashboard '$title': $name uses a busy loop's CPU ($n > 0.1 core)" \
+        awk -v c="${n:-0}" 'BEGIN{exit !(c > 0.1 && c <= 1.1)}'
+    fi
+  done <"$WORK/dash-prom.tsv"
+  if ! "$PY" -c 'import graphite.settings' 2>/dev/null; then
+    fail "graphite-web is not installed: the Graphite dashboard is not checked (apt-get install graphite-web)"
+    return
+  fi
+  "$PY" -c 'import json, sys
+for p in json.load(open(sys.argv[1]))["panels"]:
+    for t in p["targets"]:
+        print(p["title"] + "\t" + t[sys.argv[2]])' "$dash/collectd-container-graphite.json" target >"$WORK/dash-graphite.tsv" ||
+    fail "the Graphite dashboard is valid JSON with panels"
+  local targets=()
+  while IFS=$'\t' read -r title expr; do
+    expr=${expr//\$container/$name}
+    targets+=("${expr//\$host/$TESTHOST}")
+  done <"$WORK/dash-graphite.tsv"
+  "$PY" "$TOP_SRCDIR/tests/integration/graphite_render.py" "$WORK/graphite" "$WORK/dash-graphite.out" count \
+    -5min "${targets[@]}" 2>"$WORK/dash-graphite.err" || fail "graphite-web renders: $(tail -n 3 "$WORK/dash-graphite.err")"
+  local i=0 series points target
+  while IFS=$'\t' read -r title _; do
+    read -r series points target <<<"$(sed -n "$((i + 1))p" "$WORK/dash-graphite.out" | tr '\t' ' ')"
+    check "Graphite dashboard '$title': ${series:-0} series, ${points:-0} points ($target)" \
+      eval '[ "${series:-0}" -ge 1 ] && [ "${points:-0}" -ge 3 ]'
+    i=$((i + 1))
+  done <"$WORK/dash-graphite.tsv"
 }
 
 wait_log() { # wait_log PATTERN TIMEOUT_S

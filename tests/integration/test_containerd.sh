@@ -41,6 +41,7 @@ CTRD_PID=""
 containerd_cleanup() {
   stop_collectd
   stores_cleanup
+  restore_delayacct
   local t p
   if [ -n "$CTRD_PID" ] && kill -0 "$CTRD_PID" 2>/dev/null; then
     for t in $(c task ls -q 2>/dev/null); do c task kill -s KILL "$t" >/dev/null 2>&1; done
@@ -106,6 +107,7 @@ check "the annotated task is container-ctr_web (nerdctl's name)" wait_for_csv ct
 check "the namespace's own cgroup /$NS is not a container (only ctr_busy and ctr_web)" \
   test "$(ls "$WORK/csv/$TESTHOST" | tr '\n' ' ')" = "container-ctr_busy container-ctr_web "
 check_stores "$NAME"
+check_dashboards "$NAME"
 
 check "ctr task kill + rm, container rm $NAME" \
   eval 'c task kill -s KILL "$NAME" >/dev/null && sleep 0.5 && c task rm "$NAME" >/dev/null && c container rm "$NAME" >/dev/null'

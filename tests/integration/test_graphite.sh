@@ -3,8 +3,8 @@
 # under the test's work directory) receives collectd's write_graphite, configured from
 # contrib/writers/write_graphite.conf. The container is a Docker-cgroupfs-layout cgroup with a busy
 # loop. The test reads the whisper files with python3-whisper: the busy container's CPU rate (the
-# same as the process's own CPU time from /proc over the same seconds), its memory and its load;
-# then every target of contrib/grafana/*graphite*.json resolves to whisper files. With
+# same as the process's own CPU time from /proc over the same seconds), its memory and its load.
+# With
 # graphite-web installed it also renders the container's load and CPU through the render API
 # (format=json checked; a PNG kept when RENDER_PNG names a file).
 . "$(dirname "$0")/lib.sh"

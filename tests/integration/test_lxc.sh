@@ -32,6 +32,7 @@ ATTACH_PID=""
 lxc_cleanup() {
   stop_collectd
   stores_cleanup
+  restore_delayacct
   lx stop -k >/dev/null 2>&1
   [ -n "$ATTACH_PID" ] && kill -KILL "$ATTACH_PID" 2>/dev/null
   lx destroy >/dev/null 2>&1
@@ -77,6 +78,7 @@ check "the appeared notification says runtime lxc" \
 check "the monitor (lxc.monitor.$NAME) is not taken for a container" \
   test -z "$(ls "$WORK/csv/$TESTHOST" | grep -v "^container-$NAME\$")"
 check_stores "$NAME"
+check_dashboards "$NAME"
 
 check "lxc-stop $NAME" eval 'lx stop -k >/dev/null 2>&1'
 check_gone "$NAME"

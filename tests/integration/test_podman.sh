@@ -30,6 +30,7 @@ for c in /sys/fs/cgroup/*/ /sys/fs/cgroup/; do [ -d "${c}libpod_parent" ] || CG_
 podman_cleanup() {
   stop_collectd
   stores_cleanup
+  restore_delayacct
   pm rm -a -f -t 0 >/dev/null 2>&1
   pm rmi -a -f >/dev/null 2>&1
   local p
@@ -68,6 +69,7 @@ check_busy "$NAME" "$PID" "$WINDOW_SECONDS"
 check "the appeared notification names podman's id and runtime" \
   grep -q "container appeared: $NAME (id $ID, runtime podman)" "$WORK/collectd.log"
 check_stores "$NAME"
+check_dashboards "$NAME"
 
 check "podman rm -f $NAME" eval 'pm rm -f -t 0 "$NAME" >/dev/null 2>&1'
 check_gone "$NAME"

@@ -4,7 +4,7 @@
 # contrib/writers/write_prometheus.conf. The container is a Docker-cgroupfs-layout cgroup with a
 # busy loop (8 MB allocated first). The test asks the server's HTTP API with PromQL: the busy
 # container's CPU rate (close to a core, and the same as the process's own CPU time from /proc),
-# its memory and its load; then every panel query of contrib/grafana/*prometheus*.json.
+# its memory and its load.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/stores_lib.sh"
 require_root
@@ -70,26 +70,8 @@ check "prometheus: ps_state{type=running} reached 1: $running" test "${running:-
 check "prometheus: instance label is collectd's Hostname ($TESTHOST)" \
   test "$(prom_value "count(collectd_container_load_shortterm{container=\"$NAME\",instance=\"$TESTHOST\"})")" = 1
 
-# ---- the Grafana dashboard's queries, run against this server ----
-DASH=$TOP_SRCDIR/contrib/grafana/collectd-container-prometheus.json
-if [ -f "$DASH" ]; then
-  # Grafana's $container variable set to this container, $__rate_interval to 30s.
-  "$PY" -c 'import json, sys
-d = json.load(open(sys.argv[1]))
-for p in d["panels"]:
-    for t in p.get("targets", []):
-        print(p["title"] + "\t" + t["expr"])' "$DASH" >"$WORK/dash.tsv"
-  check "dashboard: has panel queries ($(wc -l <"$WORK/dash.tsv"))" test "$(wc -l <"$WORK/dash.tsv")" -ge 5
-  while IFS=$'\t' read -r title expr; do
-    e=${expr//\$__rate_interval/30s}
-    e=${e//\$container/$NAME}
-    e=${e//\$instance/$TESTHOST}
-    n=$(prom_query "$e" | wc -l)
-    check "dashboard panel '$title': $e answers $n series" test "$n" -ge 1
-  done <"$WORK/dash.tsv"
-else
-  echo "no $DASH yet"
-fi
+# The Grafana dashboard's queries are run against the server in the runtime tests (runtime_lib.sh:
+# check_dashboards), whose containers also have network namespaces and delay accounting on.
 
 check "collectd is still running" kill -0 "$COLLECTD_PID"
 stop_collectd
