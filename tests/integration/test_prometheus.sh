@@ -65,7 +65,9 @@ load=$(prom_value "collectd_container_load_shortterm{container=\"$NAME\"}")
 check "prometheus: load_shortterm of one busy loop is rising, in (0.2, 2]: $load" \
   awk -v l="${load:-0}" 'BEGIN{exit !(l > 0.2 && l <= 2)}'
 running=$(prom_value "max_over_time(collectd_container_ps_state{container=\"$NAME\",type=\"running\"}[30s])")
-check "prometheus: ps_state{type=running} reached 1: $running" test "${running:-0}" = 1
+# 1 for the loop; up to 3 while its shell still runs head and tr to allocate (slow when loaded).
+check "prometheus: ps_state{type=running} reached 1 (1-3): $running" \
+  awk -v r="${running:-0}" 'BEGIN{exit !(r >= 1 && r <= 3)}'
 check "prometheus: instance label is collectd's Hostname ($TESTHOST)" \
   test "$(prom_value "count(collectd_container_load_shortterm{container=\"$NAME\",instance=\"$TESTHOST\"})")" = 1
 
