@@ -219,7 +219,7 @@ for p in json.load(open(sys.argv[1]))["panels"]:
     expr=${expr//\$__rate_interval/10s}
     expr=${expr//\$container/$name}
     expr=${expr//\$instance/$TESTHOST}
-    prom_query "$expr" | grep "container=$name[,} ]" >"$WORK/dash-answer.txt"
+    prom_query "$expr" | grep "container=${name}[,} ]" >"$WORK/dash-answer.txt"
     n=$(wc -l <"$WORK/dash-answer.txt")
     check "Prometheus dashboard '$title': $n series of $name" test "$n" -ge 1
     if [ "$title" = "CPU (cores)" ]; then
