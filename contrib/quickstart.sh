@@ -10,7 +10,7 @@ export DEBIAN_FRONTEND=noninteractive
 if [ "${SKIP_APT:-}" != 1 ]; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends build-essential autoconf automake libtool \
-    pkg-config collectd-core collectd-dev libnl-genl-3-dev libnl-route-3-dev libjansson-dev
+    pkg-config collectd-core collectd-dev libnl-genl-3-dev libjansson-dev
 fi
 autoreconf -fi >/dev/null 2>&1
 [ -f Makefile ] || ./configure >/dev/null

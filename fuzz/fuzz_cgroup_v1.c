@@ -24,9 +24,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     abort();
   if (m.n_blkdev > CG_MAX_BLKDEV)
     abort();
-  if (m.has_mem_limit && m.mem_limit >= CGV1_MEM_UNLIMITED_MIN)
+  if (m.limits.has_mem_limit && m.limits.mem_limit >= CGV1_MEM_UNLIMITED_MIN)
     abort();
-  if (m.has_cpu_quota && m.cpu_period_us == 0)
+  if (m.limits.has_cpu_quota && m.limits.cpu_period_us == 0)
     abort();
   return 0;
 }

@@ -2,6 +2,7 @@
  * through cgv2_read() and cg_psi_read(), and cg_parse_kv() on the raw input. Files come from the
  * input (fakefs.h). */
 #include "cgroup_v2.h"
+#include "cgread.h"
 #include "cgroup_files.h"
 #include "fakefs.h"
 

@@ -23,15 +23,15 @@ command -v "$CC" >/dev/null || { echo "fuzz: $CC not found"; exit 1; }
 W=$(mktemp -d /tmp/collectd-container-fuzz.XXXXXX)
 trap 'rm -rf "$W"' EXIT
 
-NL_CFLAGS=$(pkg-config --cflags libnl-genl-3.0 libnl-route-3.0 2>/dev/null || echo -I/usr/include/libnl3)
+NL_CFLAGS=$(pkg-config --cflags libnl-genl-3.0 2>/dev/null || echo -I/usr/include/libnl3)
 CFLAGS="-std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 -fno-omit-frame-pointer -Wall -Wextra -Isrc -Ifuzz $NL_CFLAGS"
 WRAP=-Wl,--wrap=read_file_at
 
 sources() { # the src/ files and libraries each target links
   case $1 in
-  cgroup_v2) echo "src/cgroup_v2.c src/cgfiles.c src/util.c $WRAP" ;;
-  cgroup_v1) echo "src/cgroup_v1.c src/cgroup_v2.c src/cgfiles.c src/util.c $WRAP" ;;
+  cgroup_v2) echo "src/cgroup_v2.c src/cgread.c src/cgfiles.c src/util.c $WRAP" ;;
+  cgroup_v1) echo "src/cgroup_v1.c src/cgread.c src/cgfiles.c src/util.c $WRAP" ;;
   proc_cgroup) echo "src/proccgroup.c src/util.c" ;;
   procstate) echo "src/procstate.c src/cgfiles.c src/util.c" ;;
   hoststat) echo "src/hoststat.c" ;;
@@ -39,7 +39,7 @@ sources() { # the src/ files and libraries each target links
   docker_config | podman_json | k8s_log | identify)
     echo "src/names.c src/identify.c src/util.c -ljansson -lpthread" ;;
   cgroupstats) echo "src/cgroupstats.c src/genl.c -lnl-genl-3 -lnl-3 -lpthread" ;;
-  netns_link) echo "src/netns.c src/util.c -lnl-route-3 -lnl-3 -lpthread" ;;
+  netns_link) echo "src/netns.c src/util.c -lnl-3 -lpthread" ;;
   partitions) echo "src/blockdev.c src/util.c -lpthread" ;;
   *) return 1 ;;
   esac

@@ -1,6 +1,6 @@
 #include "cgroup_v1.h"
 
-#include "cgroup_v2.h"
+#include "cgread.h"
 #include "util.h"
 
 #include <errno.h>
@@ -72,9 +72,9 @@ static void read_cfs_limit(cg_reader_t *r, int fd, cg_metrics_t *m) {
   if (period == 0) {
     cg_report(r, "cpu.cfs_period_us", EINVAL, "period 0");
   } else {
-    m->has_cpu_quota = true;
-    m->cpu_quota_us = quota;
-    m->cpu_period_us = period;
+    m->limits.has_cpu_quota = true;
+    m->limits.cpu_quota_us = quota;
+    m->limits.cpu_period_us = period;
   }
 }
 
@@ -129,25 +129,6 @@ static void read_memory(cg_reader_t *r, int fd, cg_metrics_t *m) {
   }
 }
 
-static bool is_space(char c) {
-  return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
-}
-
-/* Next whitespace-delimited token within the line [*p, end). */
-static bool next_tok(const char **p, const char *end, const char **tok, size_t *len) {
-  const char *s = *p;
-  while (s < end && is_space(*s))
-    s++;
-  if (s == end)
-    return false;
-  *tok = s;
-  while (s < end && !is_space(*s))
-    s++;
-  *len = (size_t)(s - *tok);
-  *p = s;
-  return true;
-}
-
 /* blkio.throttle.*: "MAJ:MIN Op N" rows (Op Read/Write/Sync/Async/Discard/Total) and a final
  * device-less "Total N". Only Read and Write are kept. */
 static int parse_blkio(const char *text, int read_field, int write_field, cg_blkdev_t *tab,
@@ -159,7 +140,7 @@ static int parse_blkio(const char *text, int read_field, int write_field, cg_blk
     const char *p = line, *t[4];
     size_t l[4];
     int nt = 0;
-    while (nt < 4 && next_tok(&p, end, &t[nt], &l[nt]))
+    while (nt < 4 && cg_next_token(&p, end, &t[nt], &l[nt]))
       nt++;
     line = nl ? nl + 1 : end;
     if (nt == 0)
@@ -231,34 +212,22 @@ static void read_blkio(cg_reader_t *r, int fd, cg_metrics_t *m) {
   m->has_blkio = true;
 }
 
-static void read_pids(cg_reader_t *r, int fd, cg_metrics_t *m) {
-  uint64_t v;
-  if (cg_read_u64(r, fd, "pids.current", &v)) {
-    m->has_pids_current = true;
-    m->pids_current = v;
-  }
-}
-
 static void read_limits(cg_reader_t *r, const cgv1_dirs_t *dirs, unsigned groups, cg_metrics_t *m) {
   uint64_t v;
-  bool unlimited;
   if ((groups & CG_GROUP_CPU) && dirs->cpu >= 0)
     read_cfs_limit(r, dirs->cpu, m);
   if ((groups & CG_GROUP_MEMORY) && dirs->memory >= 0) {
     if (cg_read_u64(r, dirs->memory, "memory.limit_in_bytes", &v) && v < CGV1_MEM_UNLIMITED_MIN) {
-      m->has_mem_limit = true;
-      m->mem_limit = v;
+      m->limits.has_mem_limit = true;
+      m->limits.mem_limit = v;
     }
     if (cg_read_u64(r, dirs->memory, "memory.max_usage_in_bytes", &v)) {
-      m->has_mem_peak = true;
-      m->mem_peak = v;
+      m->limits.has_mem_peak = true;
+      m->limits.mem_peak = v;
     }
   }
-  if ((groups & CG_GROUP_PIDS) && dirs->pids >= 0 &&
-      cg_read_limit(r, dirs->pids, "pids.max", &v, &unlimited) && !unlimited) {
-    m->has_pids_max = true;
-    m->pids_max = v;
-  }
+  if ((groups & CG_GROUP_PIDS) && dirs->pids >= 0)
+    cg_read_pids_max(r, dirs->pids, m);
 }
 
 int cgv1_read_files(const cgv1_dirs_t *dirs, unsigned groups, cg_metrics_t *m, cg_error_fn on_error,
@@ -275,7 +244,7 @@ int cgv1_read_files(const cgv1_dirs_t *dirs, unsigned groups, cg_metrics_t *m, c
   if ((groups & CG_GROUP_BLKIO) && dirs->blkio >= 0)
     read_blkio(&r, dirs->blkio, m);
   if ((groups & CG_GROUP_PIDS) && dirs->pids >= 0)
-    read_pids(&r, dirs->pids, m);
+    cg_read_pids(&r, dirs->pids, m);
   if (groups & CG_READ_LIMITS) {
     r.cache = NULL; /* see CG_READ_LIMITS */
     if ((groups & CG_GROUP_CPU) && dirs->cpu >= 0 && dirs->cfs_idle)

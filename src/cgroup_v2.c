@@ -1,5 +1,6 @@
 #include "cgroup_v2.h"
 
+#include "cgread.h"
 #include "util.h"
 
 #include <errno.h>
@@ -12,187 +13,6 @@
 #define STAT_BUF 8192
 #define IO_STAT_BUF 65536
 
-void cg_report(cg_reader_t *r, const char *name, int err, const char *what) {
-  if (r->on_error)
-    r->on_error(r->ctx, name, err, what);
-}
-
-ssize_t cg_read_text(cg_reader_t *r, int dirfd, const char *name, char *buf, size_t size) {
-  ssize_t n = cg_files_read(r->cache, dirfd, name, buf, size);
-  if (n >= 0) {
-    r->files++;
-    return n;
-  }
-  switch (-n) {
-  case ENODEV: /* open file of a removed cgroup */
-    r->gone = true;
-    return -1;
-  case ENOENT:
-  case EOPNOTSUPP:
-    return -1;
-  case EFBIG:
-    r->files++;
-    cg_report(r, name, EFBIG, "file larger than the read buffer");
-    return -1;
-  default:
-    r->files++;
-    cg_report(r, name, (int)-n, "read failed");
-    return -1;
-  }
-}
-
-bool cg_read_u64(cg_reader_t *r, int dirfd, const char *name, uint64_t *out) {
-  char buf[SMALL_BUF];
-  if (cg_read_text(r, dirfd, name, buf, sizeof(buf)) < 0)
-    return false;
-  int err = parse_u64(buf, out);
-  if (err) {
-    cg_report(r, name, -err, "not an unsigned number");
-    return false;
-  }
-  return true;
-}
-
-bool cg_read_limit(cg_reader_t *r, int dirfd, const char *name, uint64_t *out, bool *unlimited) {
-  char buf[SMALL_BUF];
-  if (cg_read_text(r, dirfd, name, buf, sizeof(buf)) < 0)
-    return false;
-  int err = parse_limit(buf, out, unlimited);
-  if (err) {
-    cg_report(r, name, -err, "neither a number nor \"max\"");
-    return false;
-  }
-  return true;
-}
-
-int cg_parse_kv(const char *text, const char *const *keys, unsigned n, uint64_t *vals,
-                uint32_t *seen, const char **bad_key) {
-  kv_iter_t it;
-  const char *key, *value;
-  *seen = 0;
-  kv_iter_init(&it, text);
-  while (kv_iter_next(&it, &key, &value)) {
-    for (unsigned i = 0; i < n && i < 32; i++) {
-      if (strcmp(key, keys[i]) != 0)
-        continue;
-      if (parse_u64(value, &vals[i]) != 0) {
-        *bad_key = keys[i];
-        return -EINVAL;
-      }
-      *seen |= 1u << i;
-      break;
-    }
-  }
-  return 0;
-}
-
-bool cg_read_kv(cg_reader_t *r, int dirfd, const char *name, char *buf, size_t size,
-                const char *const *keys, unsigned n, uint64_t *vals, uint32_t *seen,
-                uint32_t required) {
-  if (cg_read_text(r, dirfd, name, buf, size) < 0)
-    return false;
-  const char *bad = NULL;
-  char what[96];
-  if (cg_parse_kv(buf, keys, n, vals, seen, &bad) != 0) {
-    snprintf(what, sizeof(what), "bad value for key \"%s\"", bad);
-    cg_report(r, name, EINVAL, what);
-    return false;
-  }
-  /* A key the file always has is missing: truncated, or not the expected file. */
-  for (unsigned i = 0; i < n && i < 32; i++) {
-    if ((required & (1u << i)) && !(*seen & (1u << i))) {
-      snprintf(what, sizeof(what), "missing key \"%s\"", keys[i]);
-      cg_report(r, name, EINVAL, what);
-      return false;
-    }
-  }
-  return true;
-}
-
-static bool has_all(uint32_t seen, uint32_t mask) {
-  return (seen & mask) == mask;
-}
-
-bool cg_parse_devno(const char *tok, size_t len, uint32_t *major, uint32_t *minor) {
-  uint64_t v[2] = {0, 0};
-  int part = 0;
-  size_t digits = 0;
-  for (size_t i = 0; i < len; i++) {
-    char c = tok[i];
-    if (c == ':' && part == 0 && digits > 0) {
-      part = 1;
-      digits = 0;
-    } else if (c >= '0' && c <= '9') {
-      v[part] = v[part] * 10 + (uint64_t)(c - '0');
-      if (v[part] > UINT32_MAX)
-        return false;
-      digits++;
-    } else {
-      return false;
-    }
-  }
-  if (part != 1 || digits == 0)
-    return false;
-  *major = (uint32_t)v[0];
-  *minor = (uint32_t)v[1];
-  return true;
-}
-
-static uint64_t *blk_field(cg_blkdev_t *d, int field) {
-  switch (field) {
-  case CG_BLK_READ_BYTES:
-    return &d->read_bytes;
-  case CG_BLK_WRITE_BYTES:
-    return &d->write_bytes;
-  case CG_BLK_READ_OPS:
-    return &d->read_ops;
-  default:
-    return &d->write_ops;
-  }
-}
-
-static bool blk_idle(const cg_blkdev_t *d) {
-  return (d->read_bytes | d->write_bytes | d->read_ops | d->write_ops) == 0;
-}
-
-void cg_blkdev_add(cg_blkdev_t *tab, unsigned *n, uint32_t major, uint32_t minor, int field,
-                   uint64_t v) {
-  cg_blkdev_t *d = NULL;
-  for (unsigned i = 0; i < *n; i++) {
-    if (tab[i].major == major && tab[i].minor == minor) {
-      d = &tab[i];
-      break;
-    }
-  }
-  if (d == NULL) {
-    if (*n < CG_MAX_BLKDEV) {
-      d = &tab[(*n)++];
-    } else {
-      if (v == 0)
-        return;
-      for (unsigned i = 0; i < *n && d == NULL; i++)
-        if (blk_idle(&tab[i]))
-          d = &tab[i];
-      if (d == NULL)
-        return;
-    }
-    memset(d, 0, sizeof(*d));
-    d->major = major;
-    d->minor = minor;
-  }
-  *blk_field(d, field) += v;
-}
-
-void cg_blkdev_compact(cg_blkdev_t *tab, unsigned *n) {
-  unsigned out = 0;
-  for (unsigned i = 0; i < *n; i++)
-    if (!blk_idle(&tab[i]))
-      tab[out++] = tab[i];
-  *n = out;
-}
-
-/* ---- cgroup v2 files ---- */
-
 static void read_cpu(cg_reader_t *r, int dirfd, cg_metrics_t *m) {
   static const char *const keys[] = {"user_usec", "system_usec", "nr_periods", "nr_throttled",
                                      "throttled_usec"};
@@ -202,13 +22,13 @@ static void read_cpu(cg_reader_t *r, int dirfd, cg_metrics_t *m) {
   /* Without the cpu controller (hybrid unified tree, undelegated cgroup) only the usage keys
    * exist: that still gives CPU time. */
   if (cg_read_kv(r, dirfd, "cpu.stat", buf, sizeof(buf), keys, 5, v, &seen, 0x3)) {
-    if ((seen & 0x1c) != 0 && !has_all(seen, 0x1c)) {
+    if ((seen & 0x1c) != 0 && !cg_has_all(seen, 0x1c)) {
       cg_report(r, "cpu.stat", EINVAL, "incomplete nr_periods/nr_throttled/throttled_usec");
     } else {
       m->has_cpu_time = true;
       m->cpu_user_us = v[0];
       m->cpu_system_us = v[1];
-      if (has_all(seen, 0x1c)) {
+      if (cg_has_all(seen, 0x1c)) {
         m->has_cfs = true;
         m->cfs_periods = v[2];
         m->cfs_throttled_periods = v[3];
@@ -234,9 +54,9 @@ static void read_cpu_limit(cg_reader_t *r, int dirfd, cg_metrics_t *m) {
     if (!ok) {
       cg_report(r, "cpu.max", EINVAL, "expected \"QUOTA PERIOD\"");
     } else if (!unlimited) {
-      m->has_cpu_quota = true;
-      m->cpu_quota_us = quota;
-      m->cpu_period_us = period;
+      m->limits.has_cpu_quota = true;
+      m->limits.cpu_quota_us = quota;
+      m->limits.cpu_period_us = period;
     }
   }
 }
@@ -260,7 +80,7 @@ static void read_memory(cg_reader_t *r, int dirfd, cg_metrics_t *m) {
     m->has_mem_anon = m->has_mem_file = true;
     m->mem_anon = s[0];
     m->mem_file = s[1];
-    if (has_all(seen, 0xc)) {
+    if (cg_has_all(seen, 0xc)) {
       m->has_pgfaults = true;
       m->pgfault = s[2];
       m->pgmajfault = s[3];
@@ -275,10 +95,6 @@ static void read_memory(cg_reader_t *r, int dirfd, cg_metrics_t *m) {
     m->has_oom_kill = true;
     m->oom_kill = e[1];
   }
-}
-
-static bool is_space(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
 }
 
 /* io.stat: a MAJ:MIN token starts a device (several can run together on one line when devices
@@ -296,12 +112,12 @@ static int parse_io_stat(const char *text, cg_blkdev_t *tab, unsigned *n, const 
   uint32_t major = 0, minor = 0;
   const char *p = text;
   for (;;) {
-    while (is_space(*p))
+    while (cg_is_space(*p))
       p++;
     if (*p == '\0')
       break;
     const char *tok = p;
-    while (*p != '\0' && !is_space(*p))
+    while (*p != '\0' && !cg_is_space(*p))
       p++;
     size_t len = (size_t)(p - tok);
     const char *eq = memchr(tok, '=', len);
@@ -363,14 +179,6 @@ static void read_io(cg_reader_t *r, int dirfd, cg_metrics_t *m) {
   m->has_blkio = true;
 }
 
-static void read_pids(cg_reader_t *r, int dirfd, cg_metrics_t *m) {
-  uint64_t v;
-  if (cg_read_u64(r, dirfd, "pids.current", &v)) {
-    m->has_pids_current = true;
-    m->pids_current = v;
-  }
-}
-
 static void read_limits(cg_reader_t *r, int dirfd, unsigned groups, cg_metrics_t *m) {
   uint64_t v;
   bool unlimited;
@@ -378,19 +186,16 @@ static void read_limits(cg_reader_t *r, int dirfd, unsigned groups, cg_metrics_t
     read_cpu_limit(r, dirfd, m);
   if (groups & CG_GROUP_MEMORY) {
     if (cg_read_limit(r, dirfd, "memory.max", &v, &unlimited) && !unlimited) {
-      m->has_mem_limit = true;
-      m->mem_limit = v;
+      m->limits.has_mem_limit = true;
+      m->limits.mem_limit = v;
     }
     if (cg_read_u64(r, dirfd, "memory.peak", &v)) {
-      m->has_mem_peak = true;
-      m->mem_peak = v;
+      m->limits.has_mem_peak = true;
+      m->limits.mem_peak = v;
     }
   }
-  if ((groups & CG_GROUP_PIDS) && cg_read_limit(r, dirfd, "pids.max", &v, &unlimited) &&
-      !unlimited) {
-    m->has_pids_max = true;
-    m->pids_max = v;
-  }
+  if (groups & CG_GROUP_PIDS)
+    cg_read_pids_max(r, dirfd, m);
 }
 
 /* One PSI file: "some avg10=.. avg60=.. avg300=.. total=N" and/or "full ...". */
@@ -403,10 +208,10 @@ static int parse_psi(const char *text, cg_psi_t *out, const char **what) {
     if (!some && strcmp(key, "full") != 0)
       continue;
     const char *t = strstr(rest, "total=");
-    while (t != NULL && t != rest && !is_space(t[-1]))
+    while (t != NULL && t != rest && !cg_is_space(t[-1]))
       t = strstr(t + 1, "total=");
     uint64_t v;
-    if (t == NULL || parse_u64_token(t + 6, &v, NULL) != 0 || is_space(t[6])) {
+    if (t == NULL || parse_u64_token(t + 6, &v, NULL) != 0 || cg_is_space(t[6])) {
       *what = "bad or missing total=";
       return -EINVAL;
     }
@@ -468,7 +273,7 @@ int cgv2_read_files(int dirfd, unsigned groups, cg_metrics_t *m, cg_error_fn on_
   if (groups & CG_GROUP_BLKIO)
     read_io(&r, dirfd, m);
   if (groups & CG_GROUP_PIDS)
-    read_pids(&r, dirfd, m);
+    cg_read_pids(&r, dirfd, m);
   if (groups & CG_GROUP_PRESSURE)
     read_psi(&r, dirfd, m);
   if (groups & CG_READ_LIMITS) {

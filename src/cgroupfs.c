@@ -102,7 +102,7 @@ int cg_layout_detect(const char *root, cg_layout_t *out) {
 }
 
 typedef struct {
-  cg_walk_result_t (*visit)(const char *relpath, void *ctx);
+  cg_walk_result_t (*visit)(const char *relpath, uint64_t ino, void *ctx);
   void *ctx;
   int max_depth;
   int visited;
@@ -138,7 +138,7 @@ static void walk_dir(walk_state_t *ws, int dirfd_in, size_t rel_len, int depth) 
     }
     /* A directory is opened only to descend: containers (most of the tree) are not. */
     ws->visited++;
-    cg_walk_result_t r = ws->visit(ws->rel, ws->ctx);
+    cg_walk_result_t r = ws->visit(ws->rel, (uint64_t)de->d_ino, ws->ctx);
     if (r == CG_WALK_DESCEND && depth + 1 < ws->max_depth) {
       int child = openat(dirfd(dir), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
       if (child >= 0)
@@ -150,7 +150,7 @@ static void walk_dir(walk_state_t *ws, int dirfd_in, size_t rel_len, int depth) 
 }
 
 int cg_walk(const char *root, int max_depth,
-            cg_walk_result_t (*visit)(const char *relpath, void *ctx), void *ctx) {
+            cg_walk_result_t (*visit)(const char *relpath, uint64_t ino, void *ctx), void *ctx) {
   int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0)
     return -errno;

@@ -2,6 +2,8 @@
 #ifndef CONTAINER_CGROUPFS_H
 #define CONTAINER_CGROUPFS_H
 
+#include <stdint.h>
+
 #include <limits.h>
 #include <stdbool.h>
 
@@ -34,10 +36,11 @@ typedef enum {
   CG_WALK_SKIP,    /* neither: do not descend */
 } cg_walk_result_t;
 
-/* Calls visit(relpath, ctx) for every directory below root (relpath without a leading '/'),
+/* Calls visit(relpath, ino, ctx) for every directory below root (relpath without a leading '/';
+ * ino: its inode number, from the listing, which tells a cgroup re-created at the same path),
  * depth first, up to max_depth levels. Directories that vanish during the walk are skipped.
  * Returns the number of directories visited, or -errno if root itself cannot be opened. */
 int cg_walk(const char *root, int max_depth,
-            cg_walk_result_t (*visit)(const char *relpath, void *ctx), void *ctx);
+            cg_walk_result_t (*visit)(const char *relpath, uint64_t ino, void *ctx), void *ctx);
 
 #endif

@@ -19,7 +19,6 @@
 #include "genl.h"
 #include "util.h"
 
-#define TGID_WALK_MAX_DEPTH 32
 #define UNSEEN_READS_KEPT 2
 
 typedef struct {
@@ -234,21 +233,85 @@ void delay_merge(delay_state_t *st, const delay_proc_sample_t *s, size_t n, uint
   pthread_mutex_unlock(&g_lock);
 }
 
-int delay_route_exit(const ts_exit_record_t *rec, uint64_t now_ms) {
+/* An exit record's process: its key, values and start estimate. */
+typedef struct {
   pid_t key;
+  uint64_t v[DELAY_V_COUNT];
+  uint32_t present;
+  uint64_t est; /* start of the exiting thread (ms since boot) */
+  bool has_est, exact_thread, whole_process;
+  uint32_t ppid;
+} exit_proc_t;
+
+/* 1. The container that already knows this process. Under g_lock. */
+static bool route_to_known(const exit_proc_t *x) {
+  for (delay_state_t *st = g_states; st; st = st->next) {
+    long at = find(st, x->key);
+    if (at < 0)
+      continue;
+    entry_t *e = &st->e[at];
+    if (e->exited)
+      continue;
+    bool consistent;
+    if (!x->has_est)
+      consistent = true;
+    else if (x->exact_thread)
+      consistent = same_start(e, x->est, true);
+    else /* the last thread started at or after the process */
+      consistent = e->start_ms <= x->est + DELAY_START_TOLERANCE_MS;
+    if (!consistent)
+      continue;
+    advance(st, e, x->v, x->present, false);
+    e->exited = true;
+    g_stats.exits_matched++;
+    return true;
+  }
+  return false;
+}
+
+/* 2. A child born since its parent's container was last read. Under g_lock. */
+static bool route_to_parent(const exit_proc_t *x) {
+  /* Only for a whole process: a PID-only record is one if the kernel says pid == tgid (v12+). */
+  if (x->ppid == 0 || !x->has_est || !x->whole_process)
+    return false;
+  for (delay_state_t *st = g_states; st; st = st->next) {
+    long pat = find(st, (pid_t)x->ppid);
+    if (pat < 0 || st->prev_ms == 0 || x->est + DELAY_START_TOLERANCE_MS < st->prev_ms)
+      continue;
+    long at = find(st, x->key);
+    entry_t *e;
+    if (at >= 0) {
+      e = &st->e[at]; /* an older process with this PID (gone): replaced */
+    } else {
+      e = insert_at(st, (size_t)(-at - 1));
+      if (e == NULL)
+        return false;
+    }
+    e->tgid = x->key;
+    e->start_ms = x->est;
+    e->approx_start = true;
+    e->exited = true;
+    e->gen = st->gen;
+    e->unseen = 0;
+    set_baseline(st, e, x->v, x->present, true);
+    g_stats.exits_by_parent++;
+    return true;
+  }
+  return false;
+}
+
+int delay_route_exit(const ts_exit_record_t *rec, uint64_t now_ms) {
+  exit_proc_t x = {0};
   ts_stats_t vals;
-  uint64_t est = 0; /* start of the exiting thread */
-  bool has_est = false, exact_thread = false;
-  uint32_t ppid = 0;
   if (rec->has_pid && (rec->pid_stats.present & TS_F_BASIC)) {
     uint64_t e_ms = rec->pid_stats.etime_us / 1000;
-    est = now_ms > e_ms ? now_ms - e_ms : 0;
-    has_est = true;
-    ppid = rec->pid_stats.ppid;
+    x.est = now_ms > e_ms ? now_ms - e_ms : 0;
+    x.has_est = true;
+    x.ppid = rec->pid_stats.ppid;
   }
   pthread_mutex_lock(&g_lock);
   if (rec->has_tgid) {
-    key = (pid_t)rec->tgid;
+    x.key = (pid_t)rec->tgid;
     vals = rec->tgid_stats;
     /* signal->stats holds delays only: its context-switch fields are never filled */
     vals.present &= ~TS_F_CTXSW;
@@ -259,73 +322,21 @@ int delay_route_exit(const ts_exit_record_t *rec, uint64_t now_ms) {
       pthread_mutex_unlock(&g_lock);
       return 0;
     }
-    key = (pid_t)rec->pid;
+    x.key = (pid_t)rec->pid;
     vals = rec->pid_stats;
-    exact_thread = true;
+    x.exact_thread = true;
   } else {
     pthread_mutex_unlock(&g_lock);
     return 0;
   }
-  uint64_t v[DELAY_V_COUNT];
-  stats_values(&vals, v);
-  uint32_t pr = vals.present & (TS_F_ALL_DELAYS | TS_F_CTXSW);
-
-  /* 1. the container that already knows this process */
-  for (delay_state_t *st = g_states; st; st = st->next) {
-    long at = find(st, key);
-    if (at < 0)
-      continue;
-    entry_t *e = &st->e[at];
-    if (e->exited)
-      continue;
-    bool consistent;
-    if (!has_est)
-      consistent = true;
-    else if (exact_thread)
-      consistent = same_start(e, est, true);
-    else /* the last thread started at or after the process */
-      consistent = e->start_ms <= est + DELAY_START_TOLERANCE_MS;
-    if (!consistent)
-      continue;
-    advance(st, e, v, pr, false);
-    e->exited = true;
-    g_stats.exits_matched++;
-    pthread_mutex_unlock(&g_lock);
-    return 1;
-  }
-
-  /* 2. a child born since its parent's container was last read */
-  /* Only for a whole process: a PID-only record is one if the kernel says pid == tgid (v12+). */
-  bool whole_process = rec->has_tgid || (rec->pid_stats.present & TS_F_TGID);
-  if (ppid != 0 && has_est && whole_process) {
-    for (delay_state_t *st = g_states; st; st = st->next) {
-      long pat = find(st, (pid_t)ppid);
-      if (pat < 0 || st->prev_ms == 0 || est + DELAY_START_TOLERANCE_MS < st->prev_ms)
-        continue;
-      long at = find(st, key);
-      entry_t *e;
-      if (at >= 0) {
-        e = &st->e[at]; /* an older process with this PID (gone): replaced */
-      } else {
-        e = insert_at(st, (size_t)(-at - 1));
-        if (e == NULL)
-          break;
-      }
-      e->tgid = key;
-      e->start_ms = est;
-      e->approx_start = true;
-      e->exited = true;
-      e->gen = st->gen;
-      e->unseen = 0;
-      set_baseline(st, e, v, pr, true);
-      g_stats.exits_by_parent++;
-      pthread_mutex_unlock(&g_lock);
-      return 1;
-    }
-  }
-  g_stats.exits_unrouted++;
+  stats_values(&vals, x.v);
+  x.present = vals.present & (TS_F_ALL_DELAYS | TS_F_CTXSW);
+  x.whole_process = rec->has_tgid || (rec->pid_stats.present & TS_F_TGID);
+  bool routed = route_to_known(&x) || route_to_parent(&x);
+  if (!routed)
+    g_stats.exits_unrouted++;
   pthread_mutex_unlock(&g_lock);
-  return 0;
+  return routed ? 1 : 0;
 }
 
 delay_state_t *delay_state_create(void) {
@@ -531,114 +542,6 @@ int delay_sample_container(delay_state_t *st, const pid_t *tgids, size_t n,
   if (job.rc == 0)
     *out = job.out;
   return job.rc;
-}
-
-/* ---- TGIDs of a cgroup subtree ---- */
-
-static int cmp_pid(const void *a, const void *b) {
-  pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
-  return (x > y) - (x < y);
-}
-
-static int push(pid_t **v, size_t *n, size_t *cap, pid_t pid) {
-  if (*n == *cap) {
-    size_t nc = *cap ? *cap * 2 : 64;
-    pid_t *nv = realloc(*v, nc * sizeof(**v));
-    if (nv == NULL)
-      return -ENOMEM;
-    *v = nv;
-    *cap = nc;
-  }
-  (*v)[(*n)++] = pid;
-  return 0;
-}
-
-/* Opened per read, never kept: it is read only when the container's threads changed. */
-static int read_procs(int dirfd, pid_t **v, size_t *n, size_t *cap) {
-  int fd = openat(dirfd, "cgroup.procs", O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return -errno;
-  char buf[4096];
-  char part[32];
-  size_t plen = 0;
-  off_t offset = 0;
-  int rc = 0, read_err = 0;
-  for (;;) {
-    ssize_t r = pread(fd, buf, sizeof(buf), offset);
-    if (r < 0) {
-      if (errno == EINTR)
-        continue;
-      rc = read_err = -errno;
-      break;
-    }
-    if (r == 0)
-      break;
-    offset += r;
-    bool end = read_reached_end((size_t)r, sizeof(buf));
-    for (ssize_t i = 0; i < r && rc == 0; i++) {
-      char c = buf[i];
-      if (c == '\n') {
-        part[plen] = '\0';
-        uint64_t pid;
-        if (plen > 0 && parse_u64(part, &pid) == 0 && pid > 0 && pid <= INT32_MAX)
-          rc = push(v, n, cap, (pid_t)pid);
-        plen = 0;
-      } else if (plen < sizeof(part) - 1) {
-        part[plen++] = c;
-      }
-    }
-    if (rc || end)
-      break;
-  }
-  close(fd);
-  return read_err == -ENODEV ? -ENOENT : read_err ? read_err : rc; /* ENODEV: removed meanwhile */
-}
-
-static int walk(int dirfd, pid_t **v, size_t *n, size_t *cap, int depth) {
-  int rc = read_procs(dirfd, v, n, cap);
-  if (rc == -ENOMEM || depth >= TGID_WALK_MAX_DEPTH || !cg_dir_may_have_children(dirfd))
-    return rc == -ENOMEM ? rc : depth == 0 ? rc : 0;
-  /* A fresh open file description: a dup would share (and move) the caller's fd's offset. */
-  int dup = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  DIR *dir = dup >= 0 ? fdopendir(dup) : NULL;
-  if (dir == NULL) {
-    if (dup >= 0)
-      close(dup);
-    return depth == 0 ? rc : 0;
-  }
-  struct dirent *de;
-  int err = 0;
-  while (err == 0 && (de = readdir(dir)) != NULL) {
-    if (de->d_name[0] == '.' || (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN))
-      continue;
-    int child = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (child < 0)
-      continue;
-    err = walk(child, v, n, cap, depth + 1);
-    close(child);
-  }
-  closedir(dir);
-  if (err)
-    return err;
-  return depth == 0 ? rc : 0;
-}
-
-int delay_collect_tgids(int cgroup_dirfd, pid_t **tgids, size_t *n, size_t *cap) {
-  size_t first = *n;
-  int rc = walk(cgroup_dirfd, tgids, n, cap, 0);
-  if (rc != 0 && rc != -ENOENT)
-    return rc;
-  size_t m = *n - first;
-  if (m > 1) {
-    pid_t *v = *tgids + first;
-    qsort(v, m, sizeof(*v), cmp_pid);
-    size_t w = 1;
-    for (size_t r = 1; r < m; r++)
-      if (v[r] != v[w - 1])
-        v[w++] = v[r];
-    *n = first + w;
-  }
-  return rc;
 }
 
 /* ---- init / shutdown ---- */

@@ -83,7 +83,7 @@ delay_state_t *delay_state_create(void);
 void delay_state_destroy(delay_state_t *st); /* NULL is fine */
 
 /* The entry point for the glue, per container per read: reads the taskstats of tgids (the
- * container's processes, e.g. from delay_collect_tgids) and the start time of each, merges them
+ * container's processes, e.g. from cgprocs_collect) and the start time of each, merges them
  * into st and fills *out. Processes that vanish meanwhile are skipped. Returns 0, or -EPERM (no
  * CAP_NET_ADMIN: turn delay collection off), -ESHUTDOWN/-ENOENT (no taskstats). */
 /* A process's start time comes from known when it has the process's leader thread (the task-state
@@ -103,11 +103,6 @@ typedef struct {
   int rc;                          /* out: what delay_sample_container would return */
 } delay_job_t;
 void delay_sample_containers(delay_job_t *jobs, size_t n_jobs);
-
-/* Appends the TGIDs in cgroup.procs of the cgroup open as dirfd and of all its descendants to
- * *tgids (grown with realloc; *n entries used, *cap allocated), sorted and unique. Returns 0 or
- * -errno (-ENOENT: the cgroup is gone). */
-int delay_collect_tgids(int cgroup_dirfd, pid_t **tgids, size_t *n, size_t *cap);
 
 /* kernel.task_delayacct under proc_root: 1 on, 0 off, -errno (-ENOENT: a kernel without the
  * sysctl, where the delayacct boot parameter decides). */

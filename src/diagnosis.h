@@ -15,15 +15,24 @@
  * (a kworker preempting a busy loop a few times a second) does not count. "The host" is the set
  * of CPUs the container's processes may run on (the union of their affinity masks, which
  * includes cpuset.cpus), so a container confined to a busy CPU on an otherwise idle host is
- * judged by that CPU. */
+ * judged by that CPU.
+ *
+ * Honesty: a row needs its inputs. Without them the result is DIAG_UNKNOWN (-ENODATA), never a
+ * definite code: step 1 without throttling counters when the container has a quota; step 2
+ * without both involuntary context switches and CPU delay (either alone decides it); step 3
+ * without the host's CPU time over the same window as the container's; step 4 without the
+ * container's CPU usage. The host's and the container's deltas must cover the same window
+ * (diag_track checks the times the two were read). */
 #ifndef CONTAINER_DIAGNOSIS_H
 #define CONTAINER_DIAGNOSIS_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 typedef enum {
+  DIAG_UNKNOWN = -ENODATA, /* an input the rule table needs is missing */
   DIAG_NOT_THROTTLED = 0,
   DIAG_CAP_THROTTLED = 1,
   DIAG_SHARE_THROTTLED = 2,
@@ -37,6 +46,7 @@ typedef enum {
 #define DIAG_DELAY_MIN_FRAC 0.05     /* CPU delay >= 50 ms per second (if delay accounting) */
 #define DIAG_IDLE_MIN_FRAC 0.10      /* >= 10 % of the container's CPUs' time idle = idle CPU */
 #define DIAG_OTHERS_MIN_FRAC 0.25    /* others use >= 25 % of those CPUs = other tenants busy */
+#define DIAG_WINDOW_MAX_SKEW 0.10    /* host and container windows differ by <= 10 % of it */
 
 /* One interval's deltas. */
 typedef struct {
@@ -51,13 +61,15 @@ typedef struct {
   double cpu_delay_s;
   bool has_cpu_usage;
   double cpu_usage_s;
-  bool has_host;       /* idle and total CPU time of the container's CPUs */
-  double host_idle_s;  /* CPU-seconds */
-  double host_total_s; /* CPU-seconds (= number of CPUs x interval) */
+  bool has_host;          /* idle and total CPU time of the container's CPUs */
+  double host_idle_s;     /* CPU-seconds */
+  double host_total_s;    /* CPU-seconds (= number of CPUs x host_interval_s) */
+  double host_interval_s; /* wall time the host deltas cover; 0: interval_s */
 } diag_input_t;
 
-/* Applies the rule table. Returns a diag_code_t (>= 0), or -EINVAL for an interval <= 0. why
- * (optional) gets a one-line explanation with the numbers. */
+/* Applies the rule table. Returns a diag_code_t (>= 0), DIAG_UNKNOWN (-ENODATA) when an input
+ * the table needs is missing, or -EINVAL for an interval <= 0. why (optional) gets a one-line
+ * explanation with the numbers (for DIAG_UNKNOWN: what is missing). */
 int diagnose(const diag_input_t *in, char *why, size_t why_len);
 
 /* "not_throttled", "cap_throttled", "share_throttled", "physical_cpu". */
@@ -77,6 +89,7 @@ typedef struct {
   uint64_t cpu_usage_us;
   bool has_host;
   uint64_t host_idle_ticks, host_total_ticks; /* USER_HZ ticks over the container's CPUs */
+  double host_time_s;     /* monotonic time /proc/stat was read; 0: the same as time_s */
   uint64_t host_cpus_sig; /* identifies that CPU set: a change skips the host deltas once */
   long ticks_per_s;       /* sysconf(_SC_CLK_TCK) */
 } diag_sample_t;
@@ -95,12 +108,15 @@ typedef struct {
 
 void diag_tracker_init(diag_tracker_t *t);
 
-/* Feeds one read. Returns the diagnosis for the interval since the previous read (>= 0), or
+/* Feeds one read. Returns the diagnosis for the interval since the previous read (>= 0),
  * -EAGAIN for the first read, after a clock step, or when the container's CPU set changed (the
- * host's idle time would be over other CPUs). *changed_from (optional) gets the previous
- * confirmed state when the confirmed state changes (DIAG_CONFIRM_INTERVALS), else -2; the first
- * diagnosis "changes" from -1. Counters that went backwards (a cgroup re-created) make that
- * field absent once. */
+ * host's idle time would be over other CPUs), or DIAG_UNKNOWN (-ENODATA) when an input the
+ * table needs is missing this interval (see above; a counter that went backwards, a cgroup
+ * re-created, makes its field absent once; host ticks read more than DIAG_WINDOW_MAX_SKEW of
+ * the interval apart from the container's counters are absent). A negative result leaves the
+ * confirmed state alone and breaks a pending change's run. *changed_from (optional) gets the
+ * previous confirmed state when the confirmed state changes (DIAG_CONFIRM_INTERVALS), else -2;
+ * the first diagnosis "changes" from -1. */
 int diag_track(diag_tracker_t *t, const diag_sample_t *now, int *changed_from, char *why,
                size_t why_len);
 

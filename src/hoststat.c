@@ -2,6 +2,7 @@
 #include "hoststat.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -32,6 +33,24 @@ static int parse_numbers(const char *p, const char *end, uint64_t *vals, int max
   return n;
 }
 
+/* One unsigned decimal at *p: 0 and *p past it, or -1 (no digit, or overflow). */
+static int parse_numbers_one(const char **p, const char *end, uint64_t *v) {
+  const char *q = *p;
+  uint64_t x = 0;
+  if (q >= end || *q < '0' || *q > '9')
+    return -1;
+  while (q < end && *q >= '0' && *q <= '9') {
+    unsigned d = (unsigned)(*q - '0');
+    if (x > (UINT64_MAX - d) / 10)
+      return -1;
+    x = x * 10 + d;
+    q++;
+  }
+  *v = x;
+  *p = q;
+  return 0;
+}
+
 static int cpu_times(const char *p, const char *end, hoststat_cpu_t *out) {
   uint64_t v[10] = {0};
   int n = parse_numbers(p, end, v, 10);
@@ -46,6 +65,8 @@ static int cpu_times(const char *p, const char *end, hoststat_cpu_t *out) {
 int hoststat_parse(const char *text, size_t len, hoststat_t *out) {
   out->has_all = false;
   out->has_btime = false;
+  out->has_procs = false;
+  int procs = 0;
   out->n_cpus = 0;
   hs_cpumask_zero(&out->present);
   const char *p = text, *end = text + len;
@@ -71,6 +92,10 @@ int hoststat_parse(const char *text, size_t len, hoststat_t *out) {
           out->n_cpus++;
         }
       }
+    } else if (ll > 14 && memcmp(p, "procs_running ", 14) == 0) {
+      procs |= parse_numbers(p + 14, eol, &out->procs_running, 1) == 1 ? 1 : 0;
+    } else if (ll > 14 && memcmp(p, "procs_blocked ", 14) == 0) {
+      procs |= parse_numbers(p + 14, eol, &out->procs_blocked, 1) == 1 ? 2 : 0;
     } else if (ll > 6 && memcmp(p, "btime ", 6) == 0) {
       uint64_t v;
       if (parse_numbers(p + 6, eol, &v, 1) == 1) {
@@ -80,6 +105,7 @@ int hoststat_parse(const char *text, size_t len, hoststat_t *out) {
     }
     p = eol < end ? eol + 1 : end;
   }
+  out->has_procs = procs == 3;
   return out->has_all || out->n_cpus > 0 ? 0 : -EINVAL;
 }
 
@@ -152,4 +178,53 @@ int hoststat_sum(const hoststat_t *h, const hs_cpumask_t *mask, uint64_t *idle, 
     return 0;
   }
   return *ncpus > 0 ? 0 : -ENOENT;
+}
+
+/* An unsigned decimal at *p (at least one digit, no overflow); advances *p. */
+static bool take_number(const char **p, const char *end, uint64_t *v) {
+  const char *q = *p;
+  if (parse_numbers_one(&q, end, v) != 0)
+    return false;
+  *p = q;
+  return true;
+}
+
+int hostload_parse(const char *text, size_t len, hostload_t *out) {
+  const char *p = text, *end = text + len;
+  for (int i = 0; i < 3; i++) {
+    uint64_t whole, frac;
+    if (!take_number(&p, end, &whole) || p + 3 > end || *p != '.' || p[1] < '0' || p[1] > '9' ||
+        p[2] < '0' || p[2] > '9' || whole > UINT32_MAX / 100 - 1)
+      return -EINVAL;
+    frac = (uint64_t)(p[1] - '0') * 10 + (uint64_t)(p[2] - '0');
+    p += 3;
+    if (p >= end || *p != ' ')
+      return -EINVAL;
+    p++;
+    out->hundredths[i] = (uint32_t)(whole * 100 + frac);
+    out->avg[i] = (double)out->hundredths[i] / 100.0;
+  }
+  if (!take_number(&p, end, &out->running) || p >= end || *p++ != '/' ||
+      !take_number(&p, end, &out->threads) || p >= end || *p++ != ' ' ||
+      !take_number(&p, end, &out->last_pid))
+    return -EINVAL;
+  return p == end || *p == '\n' ? 0 : -EINVAL;
+}
+
+int hostload_read(const char *proc_root, hostload_t *out) {
+  char path[PATH_MAX], buf[256];
+  if (snprintf(path, sizeof(path), "%s/loadavg", proc_root) >= (int)sizeof(path))
+    return -ENAMETOOLONG;
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return -errno;
+  ssize_t n;
+  do
+    n = read(fd, buf, sizeof(buf));
+  while (n < 0 && errno == EINTR);
+  int rc = n < 0 ? -errno : 0;
+  close(fd);
+  if (rc == 0)
+    rc = n == (ssize_t)sizeof(buf) ? -EINVAL : hostload_parse(buf, (size_t)n, out);
+  return rc;
 }

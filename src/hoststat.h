@@ -43,6 +43,11 @@ typedef struct {
   hoststat_cpu_t cpu[HOSTSTAT_MAX_CPUS];
   bool has_btime;
   uint64_t btime; /* boot time, s since 1970 */
+  /* The kernel's own task counts: procs_running is nr_running(), the runnable tasks (the
+   * reading thread included); procs_blocked is nr_iowait(), the tasks waiting for I/O in
+   * io_schedule() only: a subset of the uninterruptible tasks the load average counts. */
+  bool has_procs;
+  uint64_t procs_running, procs_blocked;
 } hoststat_t;
 
 /* Parses the text of /proc/stat (len bytes, need not be NUL-terminated). Returns 0, or -EINVAL
@@ -51,6 +56,23 @@ int hoststat_parse(const char *text, size_t len, hoststat_t *out);
 
 /* Reads and parses PROC_ROOT/stat, however long it is. Returns 0 or -errno. */
 int hoststat_read(const char *proc_root, hoststat_t *out);
+
+/* ProcRoot/loadavg: "1.05 0.70 0.31 3/109 19540": the kernel's averages as it prints them
+ * (avenrun + 1/200, two decimals truncated), runnable tasks (nr_running(), the reader included)
+ * / threads, and the last PID. */
+typedef struct {
+  double avg[3];          /* 1, 5, 15 minutes */
+  uint32_t hundredths[3]; /* the same, exactly: 105 for "1.05" */
+  uint64_t running, threads;
+  uint64_t last_pid;
+} hostload_t;
+
+/* Parses the text of /proc/loadavg (len bytes, need not be NUL-terminated). Returns 0, or
+ * -EINVAL when it is not that format. */
+int hostload_parse(const char *text, size_t len, hostload_t *out);
+
+/* Reads and parses PROC_ROOT/loadavg. Returns 0 or -errno. */
+int hostload_read(const char *proc_root, hostload_t *out);
 
 /* Sums idle and total over the CPUs in mask that have a line (mask NULL: the "cpu" line, or the
  * sum of the cpuN lines without one). *ncpus gets the number of CPUs summed (0 for the "cpu"

@@ -1,33 +1,99 @@
-/* Load average arithmetic: see loadavg.h. */
+/* Load average arithmetic and cadence: see loadavg.h. */
 #include "loadavg.h"
 
+#include <limits.h>
 #include <math.h>
-#include <stdint.h>
 
-#define FSHIFT 11
-#define FIXED_1 (1u << FSHIFT)
+/* The kernel's decay factors per 5 s tick, 2048 * exp(-5 s / 1, 5, 15 min) rounded. */
+static const uint64_t decay[3] = {1884, 2014, 2037};
 
-static const uint64_t kernel_exp[3] = {1884, 2014, 2037}; /* EXP_1, EXP_5, EXP_15 */
-static const double period[3] = {60.0, 300.0, 900.0};
+/* One tick: load * e + active * (1 - e) in 11-bit fixed point, rounded up while the average
+ * rises towards the count (so it can reach it) and down while it falls (so it can reach 0). */
+uint64_t loadavg_calc_load(uint64_t load, uint64_t exp, uint64_t active) {
+  uint64_t sum = load * exp + active * (LOADAVG_FIXED_1 - exp);
+  if (active >= load)
+    sum += LOADAVG_FIXED_1 - 1;
+  return sum >> LOADAVG_FSHIFT;
+}
+
+/* x^n in fixed point by squaring, each product rounded to nearest as the kernel does. */
+static uint64_t fixed_pow(uint64_t x, unsigned n) {
+  const uint64_t half = 1u << (LOADAVG_FSHIFT - 1);
+  uint64_t r = LOADAVG_FIXED_1;
+  while (n) {
+    if (n & 1)
+      r = (r * x + half) >> LOADAVG_FSHIFT;
+    n >>= 1;
+    if (n)
+      x = (x * x + half) >> LOADAVG_FSHIFT;
+  }
+  return r;
+}
+
+/* n ticks with the same count in one step: a * e^n + active * (1 - e^n). */
+uint64_t loadavg_calc_load_n(uint64_t load, uint64_t exp, uint64_t active, unsigned n) {
+  return loadavg_calc_load(load, fixed_pow(exp, n), active);
+}
 
 void loadavg_init(loadavg_t *la, double now) {
-  la->avg[0] = la->avg[1] = la->avg[2] = 0.0;
+  la->avenrun[0] = la->avenrun[1] = la->avenrun[2] = 0;
+  la->due = now + LOADAVG_FREQ;
+  la->ticks = 0;
+  la->started = true;
+  la->avg[0] = la->avg[1] = la->avg[2] = 0;
   la->last = now;
   la->have_time = true;
 }
 
-/* The kernel's calc_load() on values held as doubles (exact: they are multiples of 2^-11 or get
- * rounded onto that grid here). */
-static double kernel_step(double load, uint64_t e, double active) {
-  uint64_t l = (uint64_t)llround(load * FIXED_1);
-  uint64_t a = (uint64_t)llround(active * FIXED_1);
-  uint64_t nl = l * e + a * (FIXED_1 - e);
-  if (a >= l)
-    nl += FIXED_1 - 1;
-  return (double)(nl / FIXED_1) / FIXED_1;
+unsigned loadavg_sample(loadavg_t *la, unsigned long active, double now) {
+  if (!isfinite(now))
+    return 0;
+  if (!la->started) {
+    loadavg_init(la, now);
+    return 0;
+  }
+  if (!(now >= la->due - 2 * LOADAVG_FREQ)) {
+    /* Before the last tick: a clock that went back. The grid restarts, the averages stay. */
+    la->due = now + LOADAVG_FREQ;
+    return 0;
+  }
+  if (now < la->due - LOADAVG_EARLY)
+    return 0;
+  double behind = floor((now + LOADAVG_EARLY - la->due) / LOADAVG_FREQ); /* missed ticks */
+  unsigned missed = behind < (double)(UINT_MAX - 1) ? (unsigned)behind : UINT_MAX - 1;
+  uint64_t a = (active < LOADAVG_MAX_ACTIVE ? active : LOADAVG_MAX_ACTIVE) * LOADAVG_FIXED_1;
+  for (int i = 0; i < 3; i++) {
+    la->avenrun[i] = loadavg_calc_load(la->avenrun[i], decay[i], a);
+    if (missed)
+      la->avenrun[i] = loadavg_calc_load_n(la->avenrun[i], decay[i], a, missed);
+  }
+  la->ticks += (uint64_t)missed + 1;
+  la->due += (double)(missed + 1) * LOADAVG_FREQ;
+  return missed + 1;
+}
+
+double loadavg_get(const loadavg_t *la, int i) {
+  return i >= 0 && i < 3 ? (double)la->avenrun[i] / LOADAVG_FIXED_1 : NAN;
+}
+
+double loadavg_display(const loadavg_t *la, int i) {
+  if (i < 0 || i > 2)
+    return NAN;
+  uint64_t v = la->avenrun[i] + LOADAVG_FIXED_1 / 200;
+  uint64_t whole = v >> LOADAVG_FSHIFT;
+  uint64_t hundredths = ((v & (LOADAVG_FIXED_1 - 1)) * 100) >> LOADAVG_FSHIFT;
+  return (double)whole + (double)hundredths / 100.0;
+}
+
+/* ---- LEGACY (see loadavg.h) ---- */
+static double legacy_step(double load, uint64_t e, double active) {
+  uint64_t l = (uint64_t)llround(load * LOADAVG_FIXED_1);
+  uint64_t a = (uint64_t)llround(active * LOADAVG_FIXED_1);
+  return (double)loadavg_calc_load(l, e, a) / LOADAVG_FIXED_1;
 }
 
 void loadavg_update(loadavg_t *la, double now, double active) {
+  static const double period[3] = {60.0, 300.0, 900.0};
   if (!la->have_time) {
     la->last = now;
     la->have_time = true;
@@ -35,20 +101,17 @@ void loadavg_update(loadavg_t *la, double now, double active) {
   }
   double dt = now - la->last;
   if (!(dt > 0.0)) {
-    if (dt < 0.0) /* a clock that went back: restart the interval, keep the averages */
+    if (dt < 0.0)
       la->last = now;
     return;
   }
   la->last = now;
   if (!(active > 0.0))
     active = 0.0;
-  bool tick = fabs(dt - LOADAVG_FREQ) <= LOADAVG_TICK_SLACK;
+  bool tick = fabs(dt - LOADAVG_FREQ) <= 0.1;
   for (int i = 0; i < 3; i++) {
-    if (tick) {
-      la->avg[i] = kernel_step(la->avg[i], kernel_exp[i], active);
-    } else {
-      double e = exp(-dt / period[i]);
-      la->avg[i] = la->avg[i] * e + active * (1.0 - e);
-    }
+    double e = exp(-dt / period[i]);
+    la->avg[i] =
+        tick ? legacy_step(la->avg[i], decay[i], active) : la->avg[i] * e + active * (1.0 - e);
   }
 }

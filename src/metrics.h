@@ -38,24 +38,29 @@ typedef struct {
 
 enum { CG_PSI_CPU, CG_PSI_MEMORY, CG_PSI_IO, CG_PSI_COUNT };
 
+/* The fields CG_READ_LIMITS fills in (metrics.h's CG_READ_LIMITS), kept between the reads that
+ * read them. */
+typedef struct {
+  bool has_cpu_quota; /* absent when unlimited */
+  uint64_t cpu_quota_us, cpu_period_us;
+  bool has_mem_limit, has_pids_max, has_mem_peak;
+  uint64_t mem_limit, pids_max, mem_peak;
+} cg_limits_t;
+
 typedef struct {
   /* CPU */
   bool has_cpu_time;
   uint64_t cpu_user_us, cpu_system_us;
   bool has_cfs;
   uint64_t cfs_periods, cfs_throttled_periods, cfs_throttled_us;
-  bool has_cpu_quota; /* absent when unlimited */
-  uint64_t cpu_quota_us, cpu_period_us;
 
   /* memory (bytes) */
-  bool has_mem_usage, has_mem_limit, has_mem_anon, has_mem_file, has_mem_swap;
-  uint64_t mem_usage, mem_limit, mem_anon, mem_file, mem_swap;
+  bool has_mem_usage, has_mem_anon, has_mem_file, has_mem_swap;
+  uint64_t mem_usage, mem_anon, mem_file, mem_swap;
   bool has_pgfaults;
   uint64_t pgfault, pgmajfault;
   bool has_oom_kill;
   uint64_t oom_kill;
-  bool has_mem_peak;
-  uint64_t mem_peak;
 
   /* block I/O */
   unsigned n_blkdev;
@@ -63,42 +68,15 @@ typedef struct {
   cg_blkdev_t blkdev[CG_MAX_BLKDEV];
 
   /* pids */
-  bool has_pids_current, has_pids_max;
-  uint64_t pids_current, pids_max;
+  bool has_pids_current;
+  uint64_t pids_current;
 
   /* PSI stall time (µs) */
   cg_psi_t psi[CG_PSI_COUNT];
+
+  /* CPU quota, memory and pids limits, memory peak: only with CG_READ_LIMITS */
+  cg_limits_t limits;
 } cg_metrics_t;
-
-/* The fields CG_READ_LIMITS fills in, kept between the reads that read them. */
-typedef struct {
-  bool has_cpu_quota, has_mem_limit, has_pids_max, has_mem_peak;
-  uint64_t cpu_quota_us, cpu_period_us, mem_limit, pids_max, mem_peak;
-} cg_limits_t;
-
-static inline cg_limits_t cg_limits_get(const cg_metrics_t *m) {
-  return (cg_limits_t){.has_cpu_quota = m->has_cpu_quota,
-                       .has_mem_limit = m->has_mem_limit,
-                       .has_pids_max = m->has_pids_max,
-                       .has_mem_peak = m->has_mem_peak,
-                       .cpu_quota_us = m->cpu_quota_us,
-                       .cpu_period_us = m->cpu_period_us,
-                       .mem_limit = m->mem_limit,
-                       .pids_max = m->pids_max,
-                       .mem_peak = m->mem_peak};
-}
-
-static inline void cg_limits_set(cg_metrics_t *m, const cg_limits_t *l) {
-  m->has_cpu_quota = l->has_cpu_quota;
-  m->cpu_quota_us = l->cpu_quota_us;
-  m->cpu_period_us = l->cpu_period_us;
-  m->has_mem_limit = l->has_mem_limit;
-  m->mem_limit = l->mem_limit;
-  m->has_pids_max = l->has_pids_max;
-  m->pids_max = l->pids_max;
-  m->has_mem_peak = l->has_mem_peak;
-  m->mem_peak = l->mem_peak;
-}
 
 /* Called by the readers for a file that exists but could not be parsed or read (not for a
  * missing file, which is normal when a controller is absent). */

@@ -80,12 +80,10 @@ bool procstate_starts_find(const procstate_starts_t *s, pid_t tid, uint64_t *sta
 }
 
 uint64_t procstate_starts_digest(const procstate_starts_t *s) {
-  uint64_t h = 14695981039346656037ull ^ s->n; /* FNV-1a over the TIDs and start times */
+  uint64_t h = FNV1A64_INIT ^ s->n; /* over the TIDs and start times */
   for (size_t i = 0; i < s->n; i++) {
     uint64_t words[2] = {(uint64_t)s->v[i].tid, s->v[i].start_ticks};
-    for (int w = 0; w < 2; w++)
-      for (int b = 0; b < 64; b += 8)
-        h = (h ^ ((words[w] >> b) & 0xff)) * 1099511628211ull;
+    h = fnv1a64_more(h, words, sizeof(words));
   }
   return h != 0 ? h : 1;
 }

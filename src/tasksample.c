@@ -10,12 +10,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cgprocs.h"
 #include "cgroupstats.h"
 #include "genl.h"
 #include "procstate.h"
-
-/* cgroup.max.depth is unlimited by default; this bounds fds and stack on a runaway tree. */
-#define TASK_MAX_DEPTH 64
 
 const char *task_method_name(task_method_kind_t kind) {
   switch (kind) {
@@ -38,12 +36,8 @@ typedef struct {
   task_method_t *method;
   procstate_starts_t *starts;
   procstate_keep_t *kept;
+  task_counts_t sum;
 } walk_t;
-
-/* A vanished cgroup: its directory or files disappeared, or kernfs says the node is dead. */
-static int is_gone(int err) {
-  return err == -ENOENT || err == -ENODEV || err == -ESTALE;
-}
 
 static int count_own(walk_t *w, int dirfd, int depth, task_counts_t *sum) {
   task_method_t *m = w->method;
@@ -74,48 +68,13 @@ static int count_own(walk_t *w, int dirfd, int depth, task_counts_t *sum) {
   return rc;
 }
 
-static int walk(walk_t *w, int dirfd, int depth, task_counts_t *sum) {
-  int rc = count_own(w, dirfd, depth, sum);
-  if (rc)
-    return rc;
-  if (depth >= TASK_MAX_DEPTH || !cg_dir_may_have_children(dirfd))
-    return 0;
-  /* A fresh open file description: the caller's fd keeps its own offset. */
-  int lfd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (lfd < 0)
-    return -errno;
-  DIR *d = fdopendir(lfd);
-  if (d == NULL) {
-    rc = -errno;
-    close(lfd);
-    return rc;
-  }
-  struct dirent *e;
-  while ((errno = 0, e = readdir(d)) != NULL) {
-    if (e->d_name[0] == '.' && (e->d_name[1] == '\0' || (e->d_name[1] == '.' && !e->d_name[2])))
-      continue;
-    if (e->d_type != DT_DIR && e->d_type != DT_UNKNOWN)
-      continue;
-    int cfd = openat(dirfd, e->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-    if (cfd < 0) {
-      if (errno == ENOENT || errno == ENOTDIR)
-        continue; /* removed since readdir, or not a directory */
-      rc = -errno;
-      break;
-    }
-    task_counts_t c = {0};
-    rc = walk(w, cfd, depth + 1, &c);
-    close(cfd);
-    if (rc == 0)
-      task_counts_add(sum, &c);
-    else if (is_gone(rc))
-      rc = 0; /* a child cgroup removed during the walk: its tasks left with it */
-    else
-      break;
-  }
-  if (rc == 0 && e == NULL && errno != 0 && !is_gone(-errno))
-    rc = -errno;
-  closedir(d);
+/* Counts each cgroup's own tasks; a cgroup removed during the walk took its tasks with it. */
+static int count_visit(int dirfd, int depth, void *ctx) {
+  walk_t *w = ctx;
+  task_counts_t c = {0};
+  int rc = count_own(w, dirfd, depth, &c);
+  if (rc == 0)
+    task_counts_add(&w->sum, &c);
   return rc;
 }
 
@@ -135,14 +94,13 @@ int task_sample_subtree_at(int cgroup_dirfd, int proc_dirfd, task_method_t *meth
     }
   }
   walk_t w = {.method = method, .proc_dirfd = proc_dirfd, .starts = starts, .kept = kept};
-  task_counts_t sum = {0};
   if (kept)
     procstate_keep_begin(kept);
-  int rc = walk(&w, cgroup_dirfd, 0, &sum);
+  int rc = cg_subtree_walk(cgroup_dirfd, CG_SUBTREE_MAX_DEPTH, count_visit, &w);
   if (kept)
     procstate_keep_end(kept);
   if (rc == 0)
-    *out = sum;
+    *out = w.sum;
   if (starts)
     procstate_starts_sort(starts);
   return rc;

@@ -168,3 +168,10 @@ bool cg_dir_may_have_children(int dirfd) {
   struct stat st;
   return fstat(dirfd, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_nlink != 2;
 }
+
+uint64_t fnv1a64_more(uint64_t h, const void *data, size_t len) {
+  const unsigned char *p = data;
+  for (size_t i = 0; i < len; i++)
+    h = (h ^ p[i]) * 1099511628211ull;
+  return h;
+}

@@ -56,4 +56,11 @@ bool cg_dir_may_have_children(int dirfd);
 /* True if the first len characters of s are lowercase hex digits. */
 bool is_hex(const char *s, size_t len);
 
+/* 64-bit FNV-1a of len bytes, continuing from h (start with FNV1A64_INIT). */
+#define FNV1A64_INIT 14695981039346656037ull
+uint64_t fnv1a64_more(uint64_t h, const void *data, size_t len);
+static inline uint64_t fnv1a64(const void *data, size_t len) {
+  return fnv1a64_more(FNV1A64_INIT, data, len);
+}
+
 #endif

@@ -12,7 +12,7 @@
 #include "netns.h"
 #include "proccgroup.h"
 
-#include "testutil.h"
+#include "../unit/testutil.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>

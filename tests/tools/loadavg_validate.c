@@ -14,6 +14,7 @@
 #include "genl.h"
 
 #include <fcntl.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,8 +104,8 @@ int main(int argc, char **argv) {
   loadavg_t la_cs, la_ps;
   loadavg_init(&la_cs, t0);
   loadavg_init(&la_ps, t0);
-  memcpy(la_cs.avg, k, sizeof(k));
-  memcpy(la_ps.avg, k, sizeof(k));
+  for (int i = 0; i < 3; i++) /* /proc/loadavg has 2 decimals: a start within 0.005 */
+    la_cs.avenrun[i] = la_ps.avenrun[i] = (uint64_t)llround(k[i] * LOADAVG_FIXED_1);
   task_method_t m_cs = {.kind = TASK_METHOD_CGROUPSTATS}, m_ps = {.kind = TASK_METHOD_PROCSTATE};
 
   printf("workload: %s, 0 for 30 s, %d for 90 s, 0 for 60 s; host = %s subtree\n",
@@ -131,13 +132,14 @@ int main(int argc, char **argv) {
       ps.running--;
     double a_cs = (double)task_counts_load(&cs), a_ps = (double)task_counts_load(&ps);
     if (step > 0) {
-      loadavg_update(&la_cs, now, a_cs);
-      loadavg_update(&la_ps, now, a_ps);
+      loadavg_sample(&la_cs, (unsigned long)a_cs, now);
+      loadavg_sample(&la_ps, (unsigned long)a_ps, now);
     }
     read_loadavg(proc_root, k);
     printf("%5.0f %2d | %5.0f %5.2f %5.2f %5.2f | %5.0f %5.2f %5.2f %5.2f | %5.2f %5.2f %5.2f%s\n",
-           now - t0, nworkers, a_cs, la_cs.avg[0], la_cs.avg[1], la_cs.avg[2], a_ps, la_ps.avg[0],
-           la_ps.avg[1], la_ps.avg[2], k[0], k[1], k[2], rc1 || rc2 ? " (sample error)" : "");
+           now - t0, nworkers, a_cs, loadavg_get(&la_cs, 0), loadavg_get(&la_cs, 1),
+           loadavg_get(&la_cs, 2), a_ps, loadavg_get(&la_ps, 0), loadavg_get(&la_ps, 1),
+           loadavg_get(&la_ps, 2), k[0], k[1], k[2], rc1 || rc2 ? " (sample error)" : "");
   }
   stop_workers();
   close(cgfd);

@@ -1,6 +1,7 @@
 #include "mock_plugin.h"
 
 #include "configfile.h"
+#include "utils_complain.h"
 #include "utils/metadata/meta_data.h"
 
 #include <pthread.h>
@@ -442,4 +443,17 @@ int plugin_thread_create(pthread_t *thread, void *(*start_routine)(void *), void
                          char const *name) {
   (void)name;
   return pthread_create(thread, NULL, start_routine, arg);
+}
+
+/* collectd's c_complain_once, without its back-off: says it once until C_COMPLAIN_INIT. */
+void c_complain_once(int level, c_complain_t *c, const char *format, ...) {
+  if (c->complained_once)
+    return;
+  c->complained_once = true;
+  char message[1024];
+  va_list ap;
+  va_start(ap, format);
+  vsnprintf(message, sizeof(message), format, ap);
+  va_end(ap);
+  plugin_log(level, "%s", message);
 }

@@ -343,13 +343,14 @@ static bool psi_equal(const cg_psi_t *a, const cg_psi_t *b) {
 static bool metrics_equal(const cg_metrics_t *a, const cg_metrics_t *b) {
   bool eq = SAME(has_cpu_time) && SAME(cpu_user_us) && SAME(cpu_system_us) && SAME(has_cfs) &&
             SAME(cfs_periods) && SAME(cfs_throttled_periods) && SAME(cfs_throttled_us) &&
-            SAME(has_cpu_quota) && SAME(cpu_quota_us) && SAME(cpu_period_us) &&
-            SAME(has_mem_usage) && SAME(has_mem_limit) && SAME(has_mem_anon) &&
-            SAME(has_mem_file) && SAME(has_mem_swap) && SAME(mem_usage) && SAME(mem_limit) &&
+            SAME(limits.has_cpu_quota) && SAME(limits.cpu_quota_us) && SAME(limits.cpu_period_us) &&
+            SAME(has_mem_usage) && SAME(limits.has_mem_limit) && SAME(has_mem_anon) &&
+            SAME(has_mem_file) && SAME(has_mem_swap) && SAME(mem_usage) && SAME(limits.mem_limit) &&
             SAME(mem_anon) && SAME(mem_file) && SAME(mem_swap) && SAME(has_pgfaults) &&
             SAME(pgfault) && SAME(pgmajfault) && SAME(has_oom_kill) && SAME(oom_kill) &&
-            SAME(has_mem_peak) && SAME(mem_peak) && SAME(n_blkdev) && SAME(has_blkio) &&
-            SAME(has_pids_current) && SAME(has_pids_max) && SAME(pids_current) && SAME(pids_max);
+            SAME(limits.has_mem_peak) && SAME(limits.mem_peak) && SAME(n_blkdev) &&
+            SAME(has_blkio) && SAME(has_pids_current) && SAME(limits.has_pids_max) &&
+            SAME(pids_current) && SAME(limits.pids_max);
   for (unsigned i = 0; eq && i < a->n_blkdev && i < CG_MAX_BLKDEV; i++)
     eq = SAME(blkdev[i].major) && SAME(blkdev[i].minor) && SAME(blkdev[i].read_bytes) &&
          SAME(blkdev[i].write_bytes) && SAME(blkdev[i].read_ops) && SAME(blkdev[i].write_ops);
@@ -451,8 +452,8 @@ static void test_v2_reader(void) {
   CHECK_INT(cgv2_read_files(dfd, CG_GROUP_PIDS | CG_READ_LIMITS, &c4, on_err, NULL, f), 2);
   errors_expected = false;
   CHECK_INT(errors - before, 1);
-  CHECK(!c4.has_pids_current && !c4.has_pids_max); /* pids.max is "max" */
-  errors = before;                                 /* that one was expected */
+  CHECK(!c4.has_pids_current && !c4.limits.has_pids_max); /* pids.max is "max" */
+  errors = before;                                        /* that one was expected */
   CHECK_INT(errors, 0);
 
   cg_files_close_all(f);

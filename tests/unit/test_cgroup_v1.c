@@ -86,10 +86,10 @@ static void check_docker_cgroupfs(const cg_metrics_t *m) {
   CHECK_U64(m->cfs_periods, 769021);
   CHECK_U64(m->cfs_throttled_periods, 1046);
   CHECK_U64(m->cfs_throttled_us, 352597023); /* 352597023453 ns */
-  CHECK(!m->has_cpu_quota);                  /* -1 */
+  CHECK(!m->limits.has_cpu_quota);           /* -1 */
   CHECK(m->has_mem_usage);
   CHECK_U64(m->mem_usage, 295997440);
-  CHECK(!m->has_mem_limit); /* 9223372036854771712 */
+  CHECK(!m->limits.has_mem_limit); /* 9223372036854771712 */
   CHECK(m->has_mem_anon && m->has_mem_file);
   CHECK_U64(m->mem_anon, 230662144);
   CHECK_U64(m->mem_file, 65101824);
@@ -99,7 +99,7 @@ static void check_docker_cgroupfs(const cg_metrics_t *m) {
   CHECK_U64(m->pgfault, 91651);
   CHECK_U64(m->pgmajfault, 166);
   CHECK(!m->has_oom_kill); /* pre-4.13 memory.oom_control */
-  CHECK(!m->has_mem_peak);
+  CHECK(!m->limits.has_mem_peak);
   CHECK(m->has_blkio);
   CHECK_INT(m->n_blkdev, 3); /* the device-less Total line is not a device */
   CHECK_DEV(m, 7, 0, 4608, 0, 2, 0);
@@ -114,12 +114,12 @@ static void check_amzn2(const cg_metrics_t *m) {
   CHECK_U64(m->cpu_system_us, 1990158250u);
   CHECK(m->has_cfs);
   CHECK_U64(m->cfs_periods, 0);
-  CHECK(!m->has_cpu_quota);
+  CHECK(!m->limits.has_cpu_quota);
   CHECK_U64(m->mem_usage, 1215860736);
-  CHECK(m->has_mem_limit);
-  CHECK_U64(m->mem_limit, 2147483648u);
-  CHECK(m->has_mem_peak);
-  CHECK_U64(m->mem_peak, 1532657664);
+  CHECK(m->limits.has_mem_limit);
+  CHECK_U64(m->limits.mem_limit, 2147483648u);
+  CHECK(m->limits.has_mem_peak);
+  CHECK_U64(m->limits.mem_peak, 1532657664);
   CHECK_U64(m->mem_anon, 1119465472);
   CHECK_U64(m->mem_file, 78397440);
   CHECK(m->has_mem_swap);
@@ -132,7 +132,7 @@ static void check_amzn2(const cg_metrics_t *m) {
   CHECK_DEV(m, 259, 0, 3448832, 25203200, 59, 5048);
   CHECK(m->has_pids_current);
   CHECK_U64(m->pids_current, 177);
-  CHECK(!m->has_pids_max); /* "max" */
+  CHECK(!m->limits.has_pids_max); /* "max" */
 }
 
 static void test_real(void) {
@@ -174,7 +174,7 @@ static void test_real(void) {
     CHECK_U64(m.mem_file, 0);
     CHECK_U64(m.pgfault, 3267);
     CHECK_U64(m.mem_usage, 9039872);
-    CHECK(!m.has_mem_limit);
+    CHECK(!m.limits.has_mem_limit);
     CHECK(m.has_oom_kill);
     CHECK_U64(m.oom_kill, 0);
     CHECK_INT(m.n_blkdev, 1);
@@ -204,7 +204,7 @@ static void test_real(void) {
     cgv1_dirs_t d = one_dir(fd);
     cg_metrics_t m = {0};
     cgv1_read(&d, ~0u, &m, on_err, &e);
-    CHECK(!m.has_mem_limit);
+    CHECK(!m.limits.has_mem_limit);
     CHECK_U64(m.mem_anon, 3637248);
     CHECK_U64(m.mem_file, 7299072);
     CHECK(!m.has_mem_swap);
@@ -220,7 +220,7 @@ static void test_real(void) {
     cgv1_read(&d, ~0u, &m, on_err, &e);
     CHECK(!m.has_cpu_time);
     CHECK(m.has_cfs);
-    CHECK(!m.has_cpu_quota);
+    CHECK(!m.limits.has_cpu_quota);
     close(fd);
   }
   CHECK_INT(e.count, 0);
@@ -383,18 +383,18 @@ static void test_valid_tmp(int dfd) {
   CHECK_U64(m.cpu_user_us, 5000);
   CHECK_U64(m.cpu_system_us, 3000);
   CHECK_U64(m.cfs_throttled_us, 5);
-  CHECK(m.has_cpu_quota);
-  CHECK_U64(m.cpu_quota_us, 50000);
-  CHECK_U64(m.cpu_period_us, 100000);
-  CHECK_U64(m.mem_limit, 8192);
-  CHECK_U64(m.mem_peak, 6000);
+  CHECK(m.limits.has_cpu_quota);
+  CHECK_U64(m.limits.cpu_quota_us, 50000);
+  CHECK_U64(m.limits.cpu_period_us, 100000);
+  CHECK_U64(m.limits.mem_limit, 8192);
+  CHECK_U64(m.limits.mem_peak, 6000);
   CHECK_U64(m.mem_anon, 1); /* total_* win over the local keys */
   CHECK_U64(m.mem_file, 2);
   CHECK(!m.has_mem_swap);
   CHECK_U64(m.oom_kill, 7);
   CHECK_INT(m.n_blkdev, 1);
   CHECK_DEV(&m, 8, 0, 1, 2, 3, 4);
-  CHECK_U64(m.pids_max, 100);
+  CHECK_U64(m.limits.pids_max, 100);
 
   /* Falls back to the non-recursive blkio files, then to the local memory.stat keys. */
   unlinkat(dfd, "blkio.throttle.io_service_bytes_recursive", 0);
@@ -415,8 +415,8 @@ static void test_valid_tmp(int dfd) {
   CHECK(f.has_mem_swap);
   CHECK_U64(f.mem_swap, 7);
   CHECK_U64(f.pgfault, 6);
-  CHECK(!f.has_mem_limit);
-  CHECK(!f.has_cpu_quota);
+  CHECK(!f.limits.has_mem_limit);
+  CHECK(!f.limits.has_cpu_quota);
 
   /* Just below the threshold is a real limit; "Total 0" alone is blkio without devices. */
   puts_(dfd, "memory.limit_in_bytes", "9223372036853727231\n");
@@ -427,8 +427,8 @@ static void test_valid_tmp(int dfd) {
   cg_metrics_t g = {0};
   cgv1_read(&d, ~0u, &g, on_err, &e);
   CHECK_INT(e.count, 0);
-  CHECK(g.has_mem_limit);
-  CHECK_U64(g.mem_limit, 9223372036853727231u);
+  CHECK(g.limits.has_mem_limit);
+  CHECK_U64(g.limits.mem_limit, 9223372036853727231u);
   CHECK(g.has_blkio);
   CHECK_INT(g.n_blkdev, 0);
   CHECK_U64(g.cpu_user_us, ticks_us(100));
@@ -451,21 +451,21 @@ static void test_without_limits(int dfd) {
   errs_t e = {0};
   CHECK_INT(cgv1_read_files(&d, groups, &without, on_err, &e, f), 9); /* 14 - 4 limits - peak */
   CHECK_INT(cg_files_kept(), 9);
-  CHECK(!without.has_cpu_quota && !without.has_mem_limit && !without.has_pids_max &&
-        !without.has_mem_peak);
+  CHECK(!without.limits.has_cpu_quota && !without.limits.has_mem_limit &&
+        !without.limits.has_pids_max && !without.limits.has_mem_peak);
   CHECK(without.has_cpu_time && without.has_cfs && without.has_mem_usage && without.has_mem_anon &&
         without.has_oom_kill && without.has_blkio && without.has_pids_current);
   CHECK_INT(cgv1_read_files(&d, groups | CG_READ_LIMITS, &with, on_err, &e, f), 14);
   CHECK_INT(cg_files_kept(), 9);
   CHECK_INT(e.count, 0);
-  cg_limits_t l = cg_limits_get(&with);
+  cg_limits_t l = with.limits;
   CHECK(l.has_cpu_quota && l.has_mem_limit && l.has_pids_max && l.has_mem_peak);
   CHECK_U64(l.mem_peak, 6000);
   CHECK_U64(l.cpu_quota_us, 50000);
   CHECK_U64(l.cpu_period_us, 100000);
   CHECK_U64(l.mem_limit, 8192);
   CHECK_U64(l.pids_max, 100);
-  cg_limits_set(&with, &(cg_limits_t){0});
+  with.limits = (cg_limits_t){0};
   CHECK(memcmp(&with, &without, sizeof(with)) == 0);
 
   /* cfs_idle: cpu.stat only with the limits, and never kept; the rest as before. */
@@ -484,8 +484,8 @@ static void test_without_limits(int dfd) {
   CHECK(memcmp(&no_cfs, &without, sizeof(no_cfs)) == 0);
   CHECK_INT(cgv1_read_files(&d, groups | CG_READ_LIMITS, &idle_with, on_err, &e, f), 14);
   CHECK_INT(cg_files_kept(), 8);
-  CHECK(cg_limits_get(&idle_with).has_cpu_quota && idle_with.has_cfs);
-  cg_limits_set(&idle_with, &(cg_limits_t){0});
+  CHECK(idle_with.limits.has_cpu_quota && idle_with.has_cfs);
+  idle_with.limits = (cg_limits_t){0};
   CHECK(memcmp(&idle_with, &without, sizeof(without)) == 0);
   d.cfs_idle = false;
   cg_files_destroy(f);
@@ -566,13 +566,13 @@ static void test_malformed(int dfd) {
     CHECK(m.has_mem_anon == !stat);
     CHECK(m.has_oom_kill == !oom);
     CHECK(m.has_mem_usage == !usage);
-    CHECK(m.has_mem_limit == !lim);
-    CHECK(m.has_mem_peak == !peak);
+    CHECK(m.limits.has_mem_limit == !lim);
+    CHECK(m.limits.has_mem_peak == !peak);
     CHECK(m.has_cpu_time == !acct);
     CHECK(m.has_cfs == !cfs);
-    CHECK(m.has_cpu_quota == !quota);
+    CHECK(m.limits.has_cpu_quota == !quota);
     CHECK(m.has_pids_current == !pc);
-    CHECK(m.has_pids_max == !pm);
+    CHECK(m.limits.has_pids_max == !pm);
     /* A malformed bytes file drops only its own counters: the ops file still counts. */
     CHECK(m.has_blkio);
     CHECK_INT(m.n_blkdev, 1);

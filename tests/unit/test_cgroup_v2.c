@@ -134,10 +134,10 @@ static void test_session_scope(void) {
   CHECK_U64(m.cfs_periods, 0);
   CHECK_U64(m.cfs_throttled_periods, 0);
   CHECK_U64(m.cfs_throttled_us, 0);
-  CHECK(!m.has_cpu_quota); /* "max 100000" */
+  CHECK(!m.limits.has_cpu_quota); /* "max 100000" */
   CHECK(m.has_mem_usage);
   CHECK_U64(m.mem_usage, 10498404352u);
-  CHECK(!m.has_mem_limit); /* "max" */
+  CHECK(!m.limits.has_mem_limit); /* "max" */
   CHECK(m.has_mem_anon && m.has_mem_file);
   CHECK_U64(m.mem_anon, 1411100672u);
   CHECK_U64(m.mem_file, 8621432832u);
@@ -148,13 +148,13 @@ static void test_session_scope(void) {
   CHECK_U64(m.mem_swap, 17715200u);
   CHECK(m.has_oom_kill);
   CHECK_U64(m.oom_kill, 0);
-  CHECK(m.has_mem_peak);
-  CHECK_U64(m.mem_peak, 18772946944u);
+  CHECK(m.limits.has_mem_peak);
+  CHECK_U64(m.limits.mem_peak, 18772946944u);
   CHECK(!m.has_blkio);
   CHECK_INT(m.n_blkdev, 0);
   CHECK(m.has_pids_current);
   CHECK_U64(m.pids_current, 148);
-  CHECK(!m.has_pids_max); /* "max" */
+  CHECK(!m.limits.has_pids_max); /* "max" */
   CHECK(m.psi[CG_PSI_CPU].has_some && m.psi[CG_PSI_CPU].has_full);
   CHECK_U64(m.psi[CG_PSI_CPU].some_total_us, 115056064u);
   CHECK_U64(m.psi[CG_PSI_CPU].full_total_us, 29254180u);
@@ -198,7 +198,7 @@ static void test_system_slice(void) {
   CHECK_DEV(&m, 8, 0, 14598439936u, 613809529856u, 151279, 47321130);
   CHECK_DEV(&m, 253, 0, 14590931456u, 613804409344u, 150746, 44621629);
   CHECK_U64(m.mem_usage, 11583053824u);
-  CHECK(!m.has_mem_limit);
+  CHECK(!m.limits.has_mem_limit);
   CHECK_U64(m.mem_anon, 3531862016u);
   CHECK_U64(m.mem_file, 7489388544u);
   CHECK_U64(m.pgfault, 24359248243u);
@@ -207,8 +207,8 @@ static void test_system_slice(void) {
   CHECK_U64(m.oom_kill, 0);
   CHECK(m.has_mem_swap);
   CHECK_U64(m.mem_swap, 0);
-  CHECK(!m.has_mem_peak);
-  CHECK(!m.has_pids_current && !m.has_pids_max);
+  CHECK(!m.limits.has_mem_peak);
+  CHECK(!m.has_pids_current && !m.limits.has_pids_max);
   close(fd);
 }
 
@@ -263,7 +263,7 @@ static void test_cpu_stat_no_controller(void) {
     CHECK_U64(m.cpu_user_us, cases[i].user);
     CHECK_U64(m.cpu_system_us, cases[i].sys);
     CHECK(!m.has_cfs);
-    CHECK(!m.has_cpu_quota);
+    CHECK(!m.limits.has_cpu_quota);
     /* The hybrid unified dir has no PSI files (4.15): nothing, no error. */
     CHECK_INT(cg_psi_read(fd, &m, on_err, &e), 0);
     CHECK(!m.psi[CG_PSI_CPU].has_some);
@@ -281,9 +281,9 @@ static void test_k8s_quota(void) {
   errs_t e = {0};
   cgv2_read(fd, ~0u, &m, on_err, &e);
   CHECK_INT(e.count, 0);
-  CHECK(m.has_cpu_quota);
-  CHECK_U64(m.cpu_quota_us, 10000);
-  CHECK_U64(m.cpu_period_us, 100000);
+  CHECK(m.limits.has_cpu_quota);
+  CHECK_U64(m.limits.cpu_quota_us, 10000);
+  CHECK_U64(m.limits.cpu_period_us, 100000);
   CHECK_U64(m.cfs_periods, 809036);
   CHECK_U64(m.cfs_throttled_periods, 76);
   CHECK_U64(m.cfs_throttled_us, 363166);
@@ -293,7 +293,7 @@ static void test_k8s_quota(void) {
   CHECK_DEV(&m, 252, 0, 11, 630538240u, 22, 57111);
   CHECK_DEV(&m, 253, 0, 33, 630538241u, 44, 57056);
   CHECK_U64(m.mem_usage, 48648192);
-  CHECK(!m.has_mem_limit);
+  CHECK(!m.limits.has_mem_limit);
   CHECK_U64(m.mem_anon, 44892160);
   CHECK_U64(m.mem_file, 1044480);
   CHECK_U64(m.pgfault, 29601375);
@@ -311,9 +311,9 @@ static void test_k8s_quota(void) {
   cg_metrics_t d = {0};
   cgv2_read(fd, ~0u, &d, on_err, &e);
   CHECK_INT(e.count, 0);
-  CHECK(d.has_mem_limit);
-  CHECK_U64(d.mem_limit, 4294967296u);
-  CHECK(!d.has_cpu_quota);
+  CHECK(d.limits.has_mem_limit);
+  CHECK_U64(d.limits.mem_limit, 4294967296u);
+  CHECK(!d.limits.has_cpu_quota);
   CHECK_U64(d.mem_anon, 75247616);
   close(fd);
 }
@@ -516,23 +516,23 @@ static void test_malformed(void) {
     bool psi = strcmp(bad[i].file, "cpu.pressure") == 0;
     CHECK(m.has_cpu_time == !cpu);
     CHECK(m.has_cfs == false);
-    CHECK(m.has_cpu_quota == !quota);
+    CHECK(m.limits.has_cpu_quota == !quota);
     CHECK(m.has_mem_anon == !stat);
     CHECK(m.has_pgfaults == !stat);
     CHECK(m.has_mem_usage == !cur);
-    CHECK(m.has_mem_limit == !lim);
+    CHECK(m.limits.has_mem_limit == !lim);
     CHECK(m.has_oom_kill == !ev);
     CHECK(m.has_blkio == !io);
     CHECK_INT(m.n_blkdev, io ? 0 : 1);
     CHECK(m.has_pids_current == !pc);
-    CHECK(m.has_pids_max == !pm);
+    CHECK(m.limits.has_pids_max == !pm);
     CHECK(m.psi[CG_PSI_CPU].has_some == !psi);
     if (!stat)
       CHECK_U64(m.mem_anon, 1);
     if (!io)
       CHECK_U64(m.blkdev[0].write_ops, 4);
     if (!quota)
-      CHECK_U64(m.cpu_quota_us, 50000);
+      CHECK_U64(m.limits.cpu_quota_us, 50000);
   }
 
   /* Valid variants: no error. */
@@ -666,22 +666,22 @@ static void test_without_limits(void) {
   errs_t e = {0};
   CHECK_INT(cgv2_read_files(dfd, groups, &without, on_err, &e, f), 7); /* put_valid's 11 - 4 */
   CHECK_INT(cg_files_kept(), 7);
-  CHECK(!without.has_cpu_quota && !without.has_mem_limit && !without.has_pids_max &&
-        !without.has_mem_peak);
+  CHECK(!without.limits.has_cpu_quota && !without.limits.has_mem_limit &&
+        !without.limits.has_pids_max && !without.limits.has_mem_peak);
   CHECK(without.has_cpu_time && without.has_mem_usage && without.has_mem_anon &&
         without.has_oom_kill && without.has_blkio && without.has_pids_current &&
         without.psi[CG_PSI_CPU].has_some);
   CHECK_INT(cgv2_read_files(dfd, groups | CG_READ_LIMITS, &with, on_err, &e, f), 11);
   CHECK_INT(cg_files_kept(), 7);
   CHECK_INT(e.count, 0);
-  cg_limits_t l = cg_limits_get(&with);
+  cg_limits_t l = with.limits;
   CHECK(l.has_cpu_quota && l.has_mem_limit && l.has_pids_max && l.has_mem_peak);
   CHECK_U64(l.mem_peak, 6000);
   CHECK_U64(l.cpu_quota_us, 50000);
   CHECK_U64(l.cpu_period_us, 100000);
   CHECK_U64(l.mem_limit, 8192);
   CHECK_U64(l.pids_max, 100);
-  cg_limits_set(&with, &(cg_limits_t){0});
+  with.limits = (cg_limits_t){0};
   CHECK(memcmp(&with, &without, sizeof(with)) == 0);
   cg_files_destroy(f);
   cg_files_set_budget(0);
@@ -773,7 +773,7 @@ static void test_trees(void) {
     cg_metrics_t m = {0};
     CHECK_INT(cgv2_read(fd, ~0u, &m, on_err, &e), 14);
     CHECK_U64(m.cpu_user_us, 2915072455u);
-    CHECK_U64(m.mem_peak, 18772946944u);
+    CHECK_U64(m.limits.mem_peak, 18772946944u);
     CHECK_U64(m.pids_current, 148);
     CHECK_U64(m.psi[CG_PSI_CPU].full_total_us, 29254180u);
     CHECK_INT(m.n_blkdev, 2);
@@ -789,8 +789,8 @@ static void test_trees(void) {
   if (fd >= 0) {
     cg_metrics_t m = {0};
     CHECK_INT(cgv2_read(fd, ~0u, &m, on_err, &e), 9);
-    CHECK(m.has_cpu_quota);
-    CHECK_U64(m.cpu_quota_us, 10000);
+    CHECK(m.limits.has_cpu_quota);
+    CHECK_U64(m.limits.cpu_quota_us, 10000);
     CHECK_U64(m.cfs_throttled_periods, 76);
     CHECK_INT(m.n_blkdev, 2);
     CHECK(!m.has_pids_current && !m.has_oom_kill);
@@ -811,7 +811,7 @@ static void test_trees(void) {
     CHECK(!m.has_cpu_time);
     cg_metrics_t c = {0};
     CHECK_INT(cgv2_read(fd, CG_GROUP_CPU, &c, on_err, &e), 1);
-    CHECK(c.has_cpu_time && !c.has_cfs && !c.has_cpu_quota);
+    CHECK(c.has_cpu_time && !c.has_cfs && !c.limits.has_cpu_quota);
     CHECK_U64(c.cpu_user_us, 120465);
     close(fd);
   }

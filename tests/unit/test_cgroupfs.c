@@ -92,8 +92,12 @@ typedef struct {
   int n;
 } walk_log_t;
 
-static cg_walk_result_t visit(const char *relpath, void *ctx) {
+static cg_walk_result_t visit(const char *relpath, uint64_t ino, void *ctx) {
   walk_log_t *log = ctx;
+  struct stat st;
+  char path[PATH_MAX];
+  snprintf(path, sizeof(path), "%s/w/%s", base, relpath);
+  CHECK(stat(path, &st) == 0 && st.st_ino == ino); /* the listing's inode is the directory's */
   if (log->n < 32)
     snprintf(log->seen[log->n++], sizeof(log->seen[0]), "%s", relpath);
   if (strncmp(relpath, "docker/", 7) == 0)

@@ -1161,8 +1161,9 @@ static void test_limits(void) {
   stop();
 
   /* Room for one kept fd: the container's directory; its files are opened at each read. A
-   * directory replaced by a new one of the same path then reads nothing once, as a removed
-   * cgroup's kept files do on a kernel, and the next read opens the new one. */
+   * directory replaced by a new one of the same path (a restart in place) is told by its inode
+   * in discovery's listing, which runs before the reads: the next read opens the new one, limits
+   * included, with no gap. */
   limits_tree(tree, sizeof(tree));
   s = (setup_t){.tree = tree, .podman_json = true, .max_open_files = 1};
   CHECK_INT(start(&s, NULL), 0);
@@ -1176,8 +1177,8 @@ static void test_limits(void) {
   CHECK_INT(system(cmd), 0);
   rewrite(tree, P_DIR "/memory.max", "2147483648\n");
   read_round("replaced, read 2");
-  EXPECT_ABSENT(p, "memory", "usage");
-  EXPECT_ABSENT(p, "memory", "limit");
+  EXPECT_G(p, ID_P, "memory", "limit", 2147483648);
+  CHECK(mock_find(p, "memory", "usage") != NULL);
   read_round("replaced, read 3");
   EXPECT_G(p, ID_P, "memory", "limit", 2147483648);
   EXPECT_G(p, ID_P, "count", "pids_max", 500);
@@ -1943,6 +1944,71 @@ static void test_shard_network(void) {
     }
 }
 
+/* ---- the exit watcher ---- */
+
+static bool dispatched_beyond(size_t before) {
+  for (int i = 0; i < 300; i++) { /* the watcher's thread reads: up to 3 s */
+    if (__atomic_load_n(&mock_dispatched_num, __ATOMIC_SEQ_CST) > before)
+      return true;
+    usleep(10000);
+  }
+  return false;
+}
+
+static void write_events(const char *tree, const char *text) {
+  char path[PATH_MAX + 160];
+  snprintf(path, sizeof(path),
+           "%s/sys/fs/cgroup/unified/system.slice/docker-%s.scope/cgroup.events", tree, ID_H);
+  FILE *f = fopen(path, "w");
+  CHECK(f != NULL);
+  if (f) {
+    fputs(text, f);
+    fclose(f);
+  }
+}
+
+/* "populated 0" in cgroup.events makes the watcher read the container once more, once; a
+ * container whose cgroup is removed and created again at the same path (a restart in place) is
+ * watched again, and its new cgroup read afresh. */
+static void test_exit_watch(void) {
+  char tree[PATH_MAX];
+  CHECK_INT(copy_tree("hybrid", tree, sizeof(tree)), 0);
+  setup_t s = {.tree = tree};
+  CHECK_INT(start(&s, NULL), 0);
+  const char *ids[] = {ID_H};
+  const char *names[] = {"ba7b10d15d16"};
+  mock_reset_records();
+  DISCOVERY_ROUND(ids, names, 1);
+  read_round("exit watch");
+  size_t before = mock_dispatched_num;
+  write_events(tree, "populated 0\nfrozen 0\n");
+  CHECK(dispatched_beyond(before)); /* the final read */
+  usleep(200000);
+  before = __atomic_load_n(&mock_dispatched_num, __ATOMIC_SEQ_CST);
+  write_events(tree, "populated 0\nfrozen 0\n");
+  usleep(300000);
+  CHECK_INT(__atomic_load_n(&mock_dispatched_num, __ATOMIC_SEQ_CST), before); /* only once */
+
+  /* Restarted in place: every hierarchy's directory removed and created again. */
+  const char *hier[] = {"cpu", "cpuacct", "memory", "blkio", "pids", "unified"};
+  for (size_t i = 0; i < sizeof(hier) / sizeof(hier[0]); i++) {
+    char cmd[4 * PATH_MAX];
+    snprintf(cmd, sizeof(cmd),
+             "d=sys/fs/cgroup/%s/system.slice/docker-%s.scope; rm -rf '%s'/$d && "
+             "cp -a '%s/hybrid'/$d '%s'/$d",
+             hier[i], ID_H, tree, fixture_dir(), tree);
+    CHECK_INT(system(cmd), 0);
+  }
+  mock_reset_records();
+  CHECK_INT(mock_run_reads(), 0);       /* discovery sees the new cgroup; the read opens it */
+  CHECK_INT(mock_notifications_num, 0); /* the same container: neither gone nor new */
+  EXPECT_D("ba7b10d15d16", ID_H, "ps_cputime", NULL, 120465, 64248);
+  before = __atomic_load_n(&mock_dispatched_num, __ATOMIC_SEQ_CST);
+  write_events(tree, "populated 0\nfrozen 0\n");
+  CHECK(dispatched_beyond(before)); /* the new cgroup's last processes left: read again */
+  stop();
+}
+
 int main(void) {
   CHECK(mkdtemp(tmp_base) != NULL);
   snprintf(k8s_logs, sizeof(k8s_logs), "%s/var-log-containers", tmp_base);
@@ -1973,6 +2039,7 @@ int main(void) {
   test_compact();
   test_shards();
   test_shard_network();
+  test_exit_watch();
   char cmd[PATH_MAX + 16];
   snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp_base);
   CHECK(system(cmd) == 0);

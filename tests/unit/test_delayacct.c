@@ -256,51 +256,6 @@ static void test_starttime(void) {
   CHECK_INT(delay_parse_starttime("no paren", 8, &v), -EINVAL);
 }
 
-static void put(const char *dir, const char *text) {
-  char p[4096];
-  snprintf(p, sizeof(p), "%s/cgroup.procs", dir);
-  FILE *f = fopen(p, "w");
-  if (f) {
-    fputs(text, f);
-    fclose(f);
-  }
-}
-
-static void test_collect_tgids(void) {
-  char root[] = "/tmp/delayacct-test.XXXXXX";
-  CHECK(mkdtemp(root) != NULL);
-  char a[4200], b[4200];
-  snprintf(a, sizeof(a), "%s/a", root);
-  snprintf(b, sizeof(b), "%s/a/b", root);
-  mkdir(a, 0755);
-  mkdir(b, 0755);
-  put(root, "30\n10\n");
-  put(a, "");
-  /* a long file, more than one read buffer, and a duplicate of the parent's 10 */
-  char *big = malloc(70000);
-  size_t off = 0;
-  for (int i = 0; i < 6000; i++)
-    off += (size_t)sprintf(big + off, "%d\n", 100000 + i);
-  sprintf(big + off, "10\n");
-  put(b, big);
-  free(big);
-  int fd = open(root, O_RDONLY | O_DIRECTORY);
-  pid_t *v = NULL;
-  size_t n = 0, cap = 0;
-  CHECK_INT(delay_collect_tgids(fd, &v, &n, &cap), 0);
-  CHECK_U64(n, 6002);
-  if (n == 6002) {
-    CHECK_INT(v[0], 10);
-    CHECK_INT(v[1], 30);
-    CHECK_INT(v[6001], 105999);
-  }
-  close(fd);
-  free(v);
-  char cmd[4300];
-  snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
-  CHECK_INT(system(cmd), 0);
-}
-
 int main(void) {
   test_growth_exit_reuse();
   test_wrap_and_backwards();
@@ -308,6 +263,5 @@ int main(void) {
   test_exit_records();
   test_many_processes_bounded();
   test_starttime();
-  test_collect_tgids();
   return test_result("test_delayacct");
 }

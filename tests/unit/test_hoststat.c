@@ -1,6 +1,6 @@
 /* hoststat_parse on real /proc/stat samples (shared/fixtures-real/proc-stat): a missing cpu22,
- * a 131 KiB intr line, a file with only the "cpu" line, guest columns; hoststat_read through a
- * fake ProcRoot; sums over CPU masks. */
+ * a 131 KiB intr line, a file with only the "cpu" line, guest columns, procs_running and
+ * procs_blocked; hoststat_read through a fake ProcRoot; sums over CPU masks; /proc/loadavg. */
 #include "hoststat.h"
 #include "testutil.h"
 
@@ -130,11 +130,98 @@ static void test_synthetic(void) {
   CHECK_INT(hoststat_parse("", 0, &h), -EINVAL);
 }
 
+/* procs_running / procs_blocked from the real files (all four have them) and synthetic ones. */
+static void test_procs(void) {
+  size_t len;
+  char *t = slurp("node-exporter-8cpu-4", &len);
+  CHECK_INT(hoststat_parse(t, len, &h), 0);
+  CHECK(h.has_procs);
+  CHECK_U64(h.procs_running, 2);
+  CHECK_U64(h.procs_blocked, 0);
+  t = slurp("procfs-8cpu-3", &len); /* after a 131 KiB intr line */
+  CHECK_INT(hoststat_parse(t, len, &h), 0);
+  CHECK(h.has_procs);
+  CHECK_U64(h.procs_running, 2);
+  CHECK_U64(h.procs_blocked, 1);
+  const char *one = "cpu  1 0 1 8\nprocs_running 7\n";
+  CHECK_INT(hoststat_parse(one, strlen(one), &h), 0);
+  CHECK(!h.has_procs); /* both or none */
+  const char *both = "cpu  1 0 1 8\nprocs_blocked 3\nprocs_running 12";
+  CHECK_INT(hoststat_parse(both, strlen(both), &h), 0);
+  CHECK(h.has_procs);
+  CHECK_U64(h.procs_running, 12);
+  CHECK_U64(h.procs_blocked, 3);
+  const char *bad = "cpu  1 0 1 8\nprocs_running x\nprocs_blocked 3\n";
+  CHECK_INT(hoststat_parse(bad, strlen(bad), &h), 0);
+  CHECK(!h.has_procs);
+}
+
+/* /proc/loadavg as the kernel prints it ("%lu.%02lu %lu.%02lu %lu.%02lu %u/%d %d\n"). */
+static void test_loadavg_file(void) {
+  hostload_t l;
+  const char *t = "2.82 0.77 0.27 3/109 19540\n"; /* this machine, 6.18 */
+  CHECK_INT(hostload_parse(t, strlen(t), &l), 0);
+  CHECK_NEAR(l.avg[0], 2.82, 1e-12);
+  CHECK_NEAR(l.avg[1], 0.77, 1e-12);
+  CHECK_NEAR(l.avg[2], 0.27, 1e-12);
+  CHECK_INT(l.hundredths[0], 282);
+  CHECK_U64(l.running, 3);
+  CHECK_U64(l.threads, 109);
+  CHECK_U64(l.last_pid, 19540);
+  const char *big = "1234.05 0.00 10.10 6010/6244 4194303"; /* no newline */
+  CHECK_INT(hostload_parse(big, strlen(big), &l), 0);
+  CHECK_INT(l.hundredths[0], 123405);
+  CHECK_NEAR(l.avg[2], 10.10, 1e-12);
+  CHECK_U64(l.running, 6010);
+  static const char *const bad[] = {"",
+                                    "2.82 0.77 0.27\n",
+                                    "2.8 0.77 0.27 3/109 1\n",
+                                    "2.82 0.77 0.27 3 109 1\n",
+                                    "2.82 0.77 -0.27 3/109 1\n",
+                                    "2.82 0.77 0.27 3/109 1 extra\n",
+                                    "99999999999999999999.00 0.77 0.27 3/109 1\n",
+                                    "a.82 0.77 0.27 3/109 1\n"};
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+    CHECK_INT(hostload_parse(bad[i], strlen(bad[i]), &l), -EINVAL);
+
+  /* Through a fake ProcRoot, and the real one. */
+  char dir[] = "/tmp/hostload-test.XXXXXX";
+  CHECK(mkdtemp(dir) != NULL);
+  char path[4200];
+  snprintf(path, sizeof(path), "%s/loadavg", dir);
+  FILE *f = fopen(path, "w");
+  CHECK(f != NULL);
+  if (f) {
+    fputs(t, f);
+    fclose(f);
+  }
+  int fds = count_fds();
+  CHECK_INT(hostload_read(dir, &l), 0);
+  CHECK_U64(l.last_pid, 19540);
+  f = fopen(path, "w");
+  if (f) { /* longer than any loadavg line: refused, not truncated */
+    for (int i = 0; i < 40; i++)
+      fputs("1234567890", f);
+    fclose(f);
+  }
+  CHECK_INT(hostload_read(dir, &l), -EINVAL);
+  CHECK_INT(count_fds(), fds);
+  unlink(path);
+  rmdir(dir);
+  CHECK_INT(hostload_read("/nonexistent-proc", &l), -ENOENT);
+  if (access("/proc/loadavg", R_OK) == 0) {
+    CHECK_INT(hostload_read("/proc", &l), 0);
+    CHECK(l.running >= 1 && l.threads >= l.running); /* this thread is running */
+  }
+}
+
 int main(void) {
   test_below_missing_cpu22();
   test_long_intr();
   test_cpu_line_only();
   test_guest_columns();
   test_synthetic();
+  test_procs();
+  test_loadavg_file();
   return test_result("test_hoststat");
 }

@@ -2,6 +2,7 @@
  * proc tree plus a fake cgroup tree (child cgroups, a TID that does not exist, v1 "tasks",
  * a cgroup.threads longer than one read buffer) under a temporary directory. */
 #define _GNU_SOURCE
+#include "cgprocs.h"
 #include "procstate.h"
 #include "cgfiles.h"
 #include "delayacct.h"
@@ -544,13 +545,13 @@ static void test_kept_v2_lists(void) {
   long base = cg_files_kept();
   cg_files_t *files = cg_files_create();
   procstate_keep_t keep = {.list_files = files};
-  pid_t *tgids = NULL;
-  size_t n = 0, cap = 0;
+  pid_list_t tgids = {0};
+  cgprocs_opts_t all = {.max_depth = CG_SUBTREE_MAX_DEPTH, .sorted_unique = true};
 
   task_counts_t c = sample_kept(cg, proc, &keep); /* empty */
   CHECK_INT(task_counts_load(&c) + c.sleeping, 0);
-  CHECK_INT(delay_collect_tgids(cg, &tgids, &n, &cap), 0);
-  CHECK_INT(n, 0);
+  CHECK_INT(cgprocs_collect(cg, &all, &tgids), 0);
+  CHECK_INT(tgids.n, 0);
   CHECK_INT(cg_files_kept(), base + 1); /* cgroup.threads; cgroup.procs is never kept */
 
   pid_t kid = spawn_sleeper();
@@ -560,9 +561,9 @@ static void test_kept_v2_lists(void) {
   wait_state(kid, 'S');
   c = sample_kept(cg, proc, &keep);
   CHECK_INT(c.sleeping, 1);
-  CHECK_INT(delay_collect_tgids(cg, &tgids, &n, &cap), 0);
-  CHECK_INT(n, 1);
-  CHECK(n == 1 && tgids[0] == kid);
+  CHECK_INT(cgprocs_collect(cg, &all, &tgids), 0);
+  CHECK_INT(tgids.n, 1);
+  CHECK(tgids.n == 1 && tgids.v[0] == kid);
   CHECK_INT(cg_files_kept(), base + 2); /* + the thread's stat */
 
   /* Leaves (to the root cgroup) and exits: both lists read empty again. */
@@ -571,9 +572,9 @@ static void test_kept_v2_lists(void) {
   CHECK(write_text(root_procs, line) == 0);
   c = sample_kept(cg, proc, &keep);
   CHECK_INT(c.sleeping, 0);
-  n = 0;
-  CHECK_INT(delay_collect_tgids(cg, &tgids, &n, &cap), 0);
-  CHECK_INT(n, 0);
+  tgids.n = 0;
+  CHECK_INT(cgprocs_collect(cg, &all, &tgids), 0);
+  CHECK_INT(tgids.n, 0);
   CHECK_INT(cg_files_kept(), base + 1); /* the stat fd went with the thread */
   kill(kid, SIGKILL);
   waitpid(kid, NULL, 0);
@@ -582,12 +583,12 @@ static void test_kept_v2_lists(void) {
   CHECK_INT(rmdir(dir), 0);
   task_method_t m = {.kind = TASK_METHOD_PROCSTATE};
   CHECK_INT(task_sample_subtree_at(cg, proc, &m, &c, NULL, &keep), -ENOENT);
-  n = 0;
-  int rc = delay_collect_tgids(cg, &tgids, &n, &cap);
+  tgids.n = 0;
+  int rc = cgprocs_collect(cg, &all, &tgids);
   CHECK(rc == -ENOENT);
   CHECK_INT(cg_files_kept(), base);
 
-  free(tgids);
+  pid_list_free(&tgids);
   procstate_keep_close(&keep);
   cg_files_destroy(files);
   close(cg);
