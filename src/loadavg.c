@@ -40,9 +40,6 @@ void loadavg_init(loadavg_t *la, double now) {
   la->due = now + LOADAVG_FREQ;
   la->ticks = 0;
   la->started = true;
-  la->avg[0] = la->avg[1] = la->avg[2] = 0;
-  la->last = now;
-  la->have_time = true;
 }
 
 unsigned loadavg_sample(loadavg_t *la, unsigned long active, double now) {
@@ -83,35 +80,4 @@ double loadavg_display(const loadavg_t *la, int i) {
   uint64_t whole = v >> LOADAVG_FSHIFT;
   uint64_t hundredths = ((v & (LOADAVG_FIXED_1 - 1)) * 100) >> LOADAVG_FSHIFT;
   return (double)whole + (double)hundredths / 100.0;
-}
-
-/* ---- LEGACY (see loadavg.h) ---- */
-static double legacy_step(double load, uint64_t e, double active) {
-  uint64_t l = (uint64_t)llround(load * LOADAVG_FIXED_1);
-  uint64_t a = (uint64_t)llround(active * LOADAVG_FIXED_1);
-  return (double)loadavg_calc_load(l, e, a) / LOADAVG_FIXED_1;
-}
-
-void loadavg_update(loadavg_t *la, double now, double active) {
-  static const double period[3] = {60.0, 300.0, 900.0};
-  if (!la->have_time) {
-    la->last = now;
-    la->have_time = true;
-    return;
-  }
-  double dt = now - la->last;
-  if (!(dt > 0.0)) {
-    if (dt < 0.0)
-      la->last = now;
-    return;
-  }
-  la->last = now;
-  if (!(active > 0.0))
-    active = 0.0;
-  bool tick = fabs(dt - LOADAVG_FREQ) <= 0.1;
-  for (int i = 0; i < 3; i++) {
-    double e = exp(-dt / period[i]);
-    la->avg[i] =
-        tick ? legacy_step(la->avg[i], decay[i], active) : la->avg[i] * e + active * (1.0 - e);
-  }
 }

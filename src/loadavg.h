@@ -48,10 +48,6 @@ typedef struct {
   double due;          /* monotonic time of the next tick */
   uint64_t ticks;      /* ticks applied since the start */
   bool started;        /* false: the next sample anchors the grid and applies nothing */
-  /* Legacy, for loadavg_update() only (see there): */
-  double avg[3];  /* 1, 5, 15 minutes */
-  double last;    /* time of the previous update */
-  bool have_time; /* false: the next update only records its time */
 } loadavg_t;
 
 /* Zero averages and a grid anchored at now: the first tick is due at now + 5 s. A
@@ -68,13 +64,6 @@ double loadavg_get(const loadavg_t *la, int i);
 
 /* The i-th average as /proc/loadavg prints it (LOAD_INT.LOAD_FRAC of avenrun + FIXED_1/200). */
 double loadavg_display(const loadavg_t *la, int i);
-
-/* LEGACY, only for src/container.c until the glue samples on its own 5 s clock and calls
- * loadavg_sample() (issue 18); remove it, avg[], last and have_time then. The old per-read
- * update of avg[]: at dt = 5 s +- 0.1 s one kernel step, at any other dt the floating-point
- * EWMA avg * exp(-dt/T) + active * (1 - exp(-dt/T)); not the kernel's numbers at other
- * intervals. It does not touch avenrun. */
-void loadavg_update(loadavg_t *la, double now, double active);
 
 /* The kernel's arithmetic, exposed for the tests and for other users of the same numbers. */
 uint64_t loadavg_calc_load(uint64_t load, uint64_t exp, uint64_t active);

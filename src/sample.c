@@ -3,6 +3,7 @@
 
 #include "cgroup_v1.h"
 #include "cgroup_v2.h"
+#include "freezer.h"
 #include "hoststat.h"
 #include "proccgroup.h"
 #include "util.h"
@@ -32,8 +33,8 @@ int sample_state_init(sample_state_t *st, const sample_host_t *h, double now) {
     st->dir_v1[i] = -1;
   st->dir_v2 = -1;
   st->proc_path = h->proc_path;
-  if (!st->is_host) /* a new container starts at 0, like a freshly booted kernel */
-    loadavg_init(&st->load, now);
+  (void)now;
+  loadstate_init(&st->load); /* starts at 0, like a freshly booted kernel */
   st->task_method.kind = h->task_method;
   st->files = cg_files_create(); /* NULL: files are opened for each read, nothing else changes */
   diag_tracker_init(&st->diag);
@@ -43,6 +44,7 @@ int sample_state_init(sample_state_t *st, const sample_host_t *h, double now) {
 }
 
 void sample_state_free(sample_state_t *st) {
+  loadstate_destroy(&st->load);
   delay_state_destroy(st->delay);
   st->delay = NULL;
   pid_list_free(&st->tgids);
@@ -129,6 +131,18 @@ void sample_state_close(sample_state_t *st) {
   st->dirs_open = false;
 }
 
+/* The v1 tasks directory of open directories (cpu, else cpuacct, else the first), -1: none. */
+static int v1_tasks_dir(const sample_state_t *st) {
+  if (st->dir_v1[CG_V1_CPU] >= 0)
+    return st->dir_v1[CG_V1_CPU];
+  if (st->dir_v1[CG_V1_CPUACCT] >= 0)
+    return st->dir_v1[CG_V1_CPUACCT];
+  for (int i = 0; i < CG_V1_COUNT; i++)
+    if (st->dir_v1[i] >= 0)
+      return st->dir_v1[i];
+  return -1;
+}
+
 /* ---- cgroup accounting ---- */
 
 /* Files of the container a reader found (>= 0), or a kept file of a removed cgroup (< 0). */
@@ -186,7 +200,7 @@ static int read_cgroups(const sample_host_t *h, sample_state_t *st, container_sa
   } else {
     for (int i = 0; i < CG_V1_COUNT && primary < 0; i++)
       primary = st->dir_v1[i];
-    tasks = dirs.cpu >= 0 ? dirs.cpu : dirs.cpuacct >= 0 ? dirs.cpuacct : primary;
+    tasks = v1_tasks_dir(st);
   }
   if (primary < 0) {
     sample_state_close(st); /* gone since discovery: normal, discovery removes it */
@@ -255,7 +269,7 @@ sample_totals_t sample_totals(const sample_state_t *st) {
 
 static int sample_tasks(const sample_host_t *h, sample_state_t *st, int dirfd,
                         task_counts_t *counts) {
-  /* The start times go to the delay accounting, read next (not for the host: no delays). */
+  /* The start times go to the delay accounting (not for the host: no delays). */
   procstate_starts_t *starts = st->is_host ? NULL : &st->starts;
   st->task_keep.list_files = st->dirs_kept ? st->files : NULL;
   return h->proc_root >= 0 ? task_sample_subtree_at(dirfd, h->proc_root, &st->task_method, counts,
@@ -267,53 +281,72 @@ static uint64_t task_counts_total(const task_counts_t *t) {
   return t->running + t->sleeping + t->uninterruptible + t->stopped;
 }
 
-/* The host's subtree holds collectd, busy right now because of this read: this thread, and
- * often other read and write threads. The kernel samples at moments unrelated to collectd's
- * work, where they are rarely runnable: collectd's threads are left out. */
-static void subtract_self(const sample_host_t *h, task_counts_t *counts) {
-  task_counts_t self = {0};
-  if (h->proc_root < 0 || procstate_count_self(h->proc_root, &self) != 0)
-    self.running = 1; /* at least this thread */
-  counts->running -= self.running < counts->running ? self.running : counts->running;
-  counts->uninterruptible -= self.uninterruptible < counts->uninterruptible
-                                 ? self.uninterruptible
-                                 : counts->uninterruptible;
+/* The directory whose subtree holds the container's tasks (and processes): v1's cpu hierarchy
+ * (v1_tasks), or on a hybrid host the unified tree's, unless that cgroup was found empty while
+ * v1's was not. */
+static int tasks_dir(const sample_host_t *h, const sample_state_t *st, int v1_tasks) {
+  if (h->kind == CG_LAYOUT_V2)
+    return st->dir_v2;
+  bool unified = tasks_from_unified(h, st) && st->dir_v2 >= 0 && !st->tasks_not_in_unified;
+  return unified ? st->dir_v2 : v1_tasks;
 }
 
-/* Samples the tasks of dirfd's subtree; v1_dirfd >= 0: dirfd is the hybrid unified tree's, and
- * v1_dirfd the fallback where that cgroup is empty or gone. Returns the directory counted: the
- * delays list its processes. */
-static int read_load(const sample_host_t *h, sample_state_t *st, container_sample_t *s, int dirfd,
-                     int hierarchy, int v1_dirfd) {
-  task_counts_t counts;
-  int err = sample_tasks(h, st, dirfd, &counts);
-  if (v1_dirfd >= 0 && (err == -ENOENT || (err == 0 && task_counts_total(&counts) == 0))) {
+/* Counts the tasks of the container's subtree; hybrid: the unified tree's, falling back to v1's
+ * where that cgroup is empty or gone. Returns 0 or -errno. */
+static int count_tasks(const sample_host_t *h, sample_state_t *st, int v1_tasks,
+                       task_counts_t *counts) {
+  int dirfd = tasks_dir(h, st, v1_tasks);
+  int err = sample_tasks(h, st, dirfd, counts);
+  st->tasks_hierarchy = dirfd == st->dir_v2;
+  if (dirfd != st->dir_v2 || h->kind == CG_LAYOUT_V2 || v1_tasks < 0)
+    return err;
+  if (err == -ENOENT || (err == 0 && task_counts_total(counts) == 0)) {
     task_counts_t v1;
-    int v1_err = sample_tasks(h, st, v1_dirfd, &v1);
+    int v1_err = sample_tasks(h, st, v1_tasks, &v1);
     if (v1_err == 0 && (err != 0 || task_counts_total(&v1) > 0)) {
       st->tasks_not_in_unified = task_counts_total(&v1) > 0;
-      counts = v1;
-      err = 0;
-      dirfd = v1_dirfd;
-      hierarchy = 0;
+      *counts = v1;
+      st->tasks_hierarchy = 0;
+      return 0;
     }
   }
+  return err;
+}
+
+/* Samples the task states now and folds them into the load: under the caller's lock. */
+static void load_sample_now(const sample_host_t *h, sample_state_t *st) {
+  st->starts.n = 0;
+  st->starts_sampled = false;
+  task_counts_t counts;
+  int err = count_tasks(h, st, v1_tasks_dir(st), &counts);
   if (err != 0) {
     if (err != -ENOENT && st->on_error)
       st->on_error(st->error_ctx, "task states", err, "cannot count the cgroup's tasks");
-    return dirfd;
+    return;
   }
-  st->starts_sampled = !st->is_host && st->task_method.kind == TASK_METHOD_PROCSTATE;
-  if (st->is_host)
-    subtract_self(h, &counts);
-  loadavg_update(&st->load, s->time, (double)task_counts_load(&counts));
-  s->has_tasks = true;
-  s->tasks = counts;
-  s->tasks_hierarchy = hierarchy;
-  for (int i = 0; i < 3; i++)
-    s->load[i] = st->load.avg[i];
-  return dirfd;
+  st->starts_sampled = st->task_method.kind == TASK_METHOD_PROCSTATE;
+  int freezer = open_cgroup_dir(h->freezer_root, st->relpath);
+  int fz_err = 0;
+  bool frozen = freezer_is_frozen(freezer, st->dir_v2, &fz_err);
+  if (freezer >= 0)
+    close(freezer);
+  if (fz_err && st->on_error)
+    st->on_error(st->error_ctx, "freezer state", fz_err, "cannot tell whether it is frozen");
+  loadstate_sample(&st->load, &counts, frozen, sample_now());
 }
+
+void sample_load(const sample_host_t *h, sample_state_t *st) {
+  if (st->is_host || !h->collect_load)
+    return;
+  dirs_open(h, st, h->groups);
+  load_sample_now(h, st);
+  if (!st->dirs_kept)
+    sample_state_close(st);
+}
+
+/* The host's load is the kernel's own: /proc/loadavg's averages, /proc/stat's runnable and
+ * I/O-blocked counts (procs_running includes the reading thread, as /proc/loadavg's does). */
+static void read_host_load(const sample_host_t *h, container_sample_t *s);
 
 /* ---- processes: delays and network ---- */
 
@@ -469,14 +502,18 @@ void sample_read(const sample_host_t *h, sample_state_t *st, container_sample_t 
                           .throttled_periods = m->cfs_throttled_periods,
                           .periods = m->cfs_periods,
                           .cpu_usage_us = m->cpu_user_us + m->cpu_system_us};
-  /* Load first: the delays take their processes' start times from its /proc reads. */
-  st->starts.n = 0;
-  st->starts_sampled = false;
-  if (h->collect_load && tasks >= 0) {
-    bool unified = tasks_from_unified(h, st) && st->dir_v2 >= 0 && !st->tasks_not_in_unified;
-    tasks = unified ? read_load(h, st, s, st->dir_v2, 1, tasks)
-                    : read_load(h, st, s, tasks, h->kind == CG_LAYOUT_V2, -1);
+  if (st->is_host) {
+    if (h->collect_load)
+      read_host_load(h, s);
+  } else if (h->collect_load && tasks >= 0) {
+    /* The latest 5 s sample; a container's first read takes one (its averages start there). */
+    if (!st->load.have)
+      load_sample_now(h, st);
+    s->has_tasks = loadstate_get(&st->load, &s->tasks, s->load, NULL);
+    s->tasks_hierarchy = st->tasks_hierarchy;
   }
+  if (tasks >= 0)
+    tasks = tasks_dir(h, st, tasks); /* where the delays list the processes */
   size_t listed = 0;
   if (!st->is_host)
     listed = prepare_delay(h, st, s, tasks);
@@ -487,7 +524,10 @@ void sample_read(const sample_host_t *h, sample_state_t *st, container_sample_t 
 
 /* ---- the diagnosis ---- */
 
-/* The host's CPU times, read at most every half second for all containers. */
+/* The host's /proc/stat, shared by every container's read: read again when older than
+ * HOST_STAT_MAX_AGE of the Interval, so a container's CPU counters and the host's cover the same
+ * window within that (the diagnosis compares them). */
+#define HOST_STAT_MAX_AGE 0.04
 static pthread_mutex_t host_cpu_lock = PTHREAD_MUTEX_INITIALIZER;
 static hoststat_t host_cpu;
 static double host_cpu_time = -1;
@@ -499,19 +539,40 @@ void sample_host_cpu_reset(void) {
   pthread_mutex_unlock(&host_cpu_lock);
 }
 
-/* Idle and total CPU ticks of the CPUs in mask (NULL: all). */
-static bool host_cpu_ticks(const char *proc_path, const hs_cpumask_t *mask, uint64_t *idle,
-                           uint64_t *total) {
-  pthread_mutex_lock(&host_cpu_lock);
+/* Under host_cpu_lock: /proc/stat as read at most HOST_STAT_MAX_AGE of the Interval ago. */
+static void host_stat_fresh(const sample_host_t *h) {
   double now = sample_now();
-  if (host_cpu_time < 0 || now - host_cpu_time >= 0.5) {
-    host_cpu_err = hoststat_read(proc_path, &host_cpu);
+  if (host_cpu_time < 0 || now - host_cpu_time >= HOST_STAT_MAX_AGE * h->interval) {
+    host_cpu_err = hoststat_read(h->proc_path, &host_cpu);
     host_cpu_time = now;
   }
+}
+
+/* Idle and total CPU ticks of the CPUs in mask (NULL: all), and when they were read. */
+static bool host_cpu_ticks(const sample_host_t *h, const hs_cpumask_t *mask, uint64_t *idle,
+                           uint64_t *total, double *when) {
+  pthread_mutex_lock(&host_cpu_lock);
+  host_stat_fresh(h);
   unsigned n;
   bool ok = host_cpu_err == 0 && hoststat_sum(&host_cpu, mask, idle, total, &n) == 0;
+  *when = host_cpu_time;
   pthread_mutex_unlock(&host_cpu_lock);
   return ok;
+}
+
+static void read_host_load(const sample_host_t *h, container_sample_t *s) {
+  hostload_t hl;
+  if (hostload_read(h->proc_path, &hl) != 0)
+    return;
+  pthread_mutex_lock(&host_cpu_lock);
+  host_stat_fresh(h);
+  bool have = host_cpu_err == 0 && host_cpu.has_procs;
+  s->tasks =
+      (task_counts_t){.running = host_cpu.procs_running, .uninterruptible = host_cpu.procs_blocked};
+  pthread_mutex_unlock(&host_cpu_lock);
+  s->has_tasks = have;
+  for (int i = 0; i < 3; i++)
+    s->load[i] = hl.avg[i];
 }
 
 /* The CPU diagnosis of this read: s->diag_code (-1: none yet), s->diag_changed_from. t: the
@@ -519,7 +580,8 @@ static bool host_cpu_ticks(const char *proc_path, const hs_cpumask_t *mask, uint
 static void diagnose_cpu(const sample_host_t *h, sample_state_t *st, container_sample_t *s,
                          const delay_totals_t *t) {
   const sample_cpu_t *m = &s->cpu;
-  diag_sample_t d = {.time_s = sample_now(), .ticks_per_s = sysconf(_SC_CLK_TCK)};
+  /* The container's counters were read when the read began. */
+  diag_sample_t d = {.time_s = s->time, .ticks_per_s = sysconf(_SC_CLK_TCK)};
   if (m->has_cfs) {
     d.has_throttling = true;
     d.throttled_us = m->throttled_us;
@@ -540,7 +602,7 @@ static void diagnose_cpu(const sample_host_t *h, sample_state_t *st, container_s
     d.cpu_usage_us = m->cpu_usage_us;
   }
   const hs_cpumask_t *mask = t && t->has_cpus ? &t->cpus : NULL;
-  d.has_host = host_cpu_ticks(h->proc_path, mask, &d.host_idle_ticks, &d.host_total_ticks);
+  d.has_host = host_cpu_ticks(h, mask, &d.host_idle_ticks, &d.host_total_ticks, &d.host_time_s);
   d.host_cpus_sig = mask ? fnv1a64(mask, sizeof(*mask)) : 0;
   int code = diag_track(&st->diag, &d, &s->diag_changed_from, s->diag_why, sizeof(s->diag_why));
   s->diag_code = code < 0 ? -1 : code;

@@ -13,7 +13,7 @@
 #include "cgroupfs.h"
 #include "delayacct.h"
 #include "diagnosis.h"
-#include "loadavg.h"
+#include "loadstate.h"
 #include "metrics.h"
 #include "netns.h"
 #include "procstate.h"
@@ -32,7 +32,8 @@
 typedef struct {
   cg_layout_kind_t kind;
   int v1_root[CG_V1_COUNT];
-  int v2_root; /* v2: the tree; hybrid: the unified tree; -1 on pure v1 */
+  int v2_root;      /* v2: the tree; hybrid: the unified tree; -1 on pure v1 */
+  int freezer_root; /* the v1 freezer hierarchy, -1 if none */
   int primary_root;
   int proc_root;
   const char *proc_path;
@@ -43,6 +44,7 @@ typedef struct {
   bool collect_delay; /* delay accounting is on: ask for the delays */
   bool collect_diagnosis;
   bool collect_network; /* the namespace worker runs */
+  double interval;      /* collectd's, seconds */
 } sample_host_t;
 
 /* What the "gone" notification reports. */
@@ -75,11 +77,12 @@ typedef struct {
   cg_limits_t limits;  /* of the last read that read the limit files */
   unsigned limits_age; /* reads since then, modulo SAMPLE_LIMITS_RECHECK; 0: read them now */
   bool cfs_idle;       /* v1: cpu.stat still 0 and no quota: read with the limits only */
-  /* the load */
-  loadavg_t load;
+  /* the load: sampled every 5 s by sample_load(), reported by each read */
+  loadstate_t load;
+  int tasks_hierarchy; /* 0: v1, 1: v2, where the last sample counted the tasks */
   task_method_t task_method;
   procstate_starts_t starts;  /* thread start times the load sample read, for the delays */
-  bool starts_sampled;        /* this read's load sample listed every thread in starts */
+  bool starts_sampled;        /* the last load sample listed every thread in starts */
   procstate_keep_t task_keep; /* kept /proc stat fds of the load sample's threads */
   /* the processes */
   pid_list_t tgids;
@@ -103,7 +106,7 @@ typedef struct {
   bool has_tasks;
   task_counts_t tasks;
   int tasks_hierarchy; /* 0: v1, 1: v2, where the tasks were counted */
-  double load[3];
+  double load[3];      /* 1, 5, 15 minutes */
   /* delays: asked when delay_asked; the answer in delay_job.rc / .out */
   bool delay_asked;
   delay_job_t delay_job;
@@ -127,7 +130,13 @@ void sample_state_free(sample_state_t *st);
 /* Closes the container's directories (they are opened again at the next read). */
 void sample_state_close(sample_state_t *st);
 
-/* Step 1: the container's cgroup files, task states and processes; fills the requests. */
+/* The load sample, on the kernel's clock (every 5 s, LOADAVG_FREQ, whatever the Interval): the
+ * task states of the container's subtree (frozen cgroups have none running or blocked), folded
+ * into its averages with the kernel's arithmetic (loadavg.h). The reads report the latest. */
+void sample_load(const sample_host_t *h, sample_state_t *st);
+
+/* Step 1: the container's cgroup files, the latest task counts and load (the host: the kernel's
+ * own, /proc/loadavg and /proc/stat), its processes; fills the requests. */
 void sample_read(const sample_host_t *h, sample_state_t *st, container_sample_t *s);
 /* Step 3: folds the answers to the requests (delay_job, net) into the state and the diagnosis. */
 void sample_finish(const sample_host_t *h, sample_state_t *st, container_sample_t *s);

@@ -53,6 +53,7 @@ static void close_roots(void) {
   close_fd(&sample_host.v2_root);
   close_fd(&sample_host.primary_root);
   close_fd(&sample_host.proc_root);
+  close_fd(&sample_host.freezer_root);
 }
 
 /* The layout under CgroupRoot and the roots' fds. Returns 0 or -1 (said why). */
@@ -86,6 +87,10 @@ static int open_roots(void) {
   h->v2_root = open_root(layout->v2);
   h->primary_root = open_root(layout->primary);
   h->proc_root = open_root(conf.proc_root);
+  /* The v1 freezer (docker pause on v1 and hybrid hosts): frozen tasks are not in the load. */
+  char freezer[PATH_MAX + 16];
+  snprintf(freezer, sizeof(freezer), "%s/freezer", conf.cgroup_root);
+  h->freezer_root = layout->kind != CG_LAYOUT_V2 ? open_root(freezer) : -1;
   if (h->primary_root < 0) {
     ERROR(PLUGIN_NAME " plugin: cannot open %s: %s.", layout->primary, strerror(errno));
     close_roots();
@@ -191,6 +196,7 @@ static void set_sample_host(void) {
   h->collect_load = conf.collect_load;
   h->task_method = conf.task_method;
   h->collect_diagnosis = conf.collect_diagnosis;
+  h->interval = CDTIME_T_TO_DOUBLE(plugin_get_interval());
   h->collect_delay = h->collect_network = false; /* per pass, from shard.c's switches */
 }
 

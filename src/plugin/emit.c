@@ -85,17 +85,27 @@ static const family_t families[F_COUNT] = {
 typedef struct {
   value_t v[MAX_SLOTS];
   bool has[MAX_SLOTS];
+  bool derive[MAX_SLOTS];
 } slots_t;
+
+/* Compact mode: a counter whose source went away (delay accounting switched off, a failed read)
+ * keeps the value it last sent: 0 would be a false drop and spike in every rate. */
+typedef struct emit_last_s {
+  derive_t v[F_COUNT][MAX_SLOTS];
+  uint16_t seen[F_COUNT]; /* slots sent at least once */
+} emit_last_t;
 
 /* Absent values: NaN for gauges; counters the kernel does not have read 0. */
 static void put_gauge(slots_t *f, int slot, bool has, double v) {
   f->v[slot].gauge = has ? v : NAN;
   f->has[slot] = has;
+  f->derive[slot] = false;
 }
 
 static void put_derive(slots_t *f, int slot, bool has, uint64_t v) {
   f->v[slot].derive = has ? (derive_t)v : 0;
   f->has[slot] = has;
+  f->derive[slot] = true;
 }
 
 /* ---- the batch ---- */
@@ -122,7 +132,7 @@ void emit_flush(emit_batch_t *b) {
 /* Where one container's lists of this read go, with its meta data on the first (or every). */
 typedef struct {
   emit_batch_t *b;
-  const container_t *c;
+  container_t *c;
   cdtime_t time;
   bool meta_due;
   meta_mode_t meta;
@@ -148,10 +158,30 @@ static void add_list(out_t *o, const char *type, const char *ti, const value_t *
     dispatch_list(l);
 }
 
+/* A compact family's absent counters (of a family of one list per container): the last value
+ * sent, 0 before any. */
+static void keep_counters(container_t *c, int family, slots_t *f) {
+  if (!c->compact_last && !(c->compact_last = calloc(1, sizeof(*c->compact_last))))
+    return;
+  emit_last_t *last = c->compact_last;
+  for (int k = 0; k < families[family].n_slots; k++) {
+    if (!f->derive[k])
+      continue;
+    if (f->has[k]) {
+      last->v[family][k] = f->v[k].derive;
+      last->seen[family] |= (uint16_t)(1u << k);
+    } else if (last->seen[family] & (1u << k)) {
+      f->v[k].derive = last->v[family][k];
+    }
+  }
+}
+
 /* The family as one compact list, or as its standard rows. */
-static void add_family(out_t *o, bool compact, int family, const char *instance, const slots_t *f) {
+static void add_family(out_t *o, bool compact, int family, const char *instance, slots_t *f) {
   const family_t *fam = &families[family];
   if (compact) {
+    if (instance == NULL)
+      keep_counters(o->c, family, f);
     add_list(o, fam->compact_type, instance, f->v, (size_t)fam->n_slots);
     return;
   }
@@ -222,7 +252,7 @@ static void add_load(out_t *o, const emit_opts_t *opt, const container_sample_t 
   if (!s->has_tasks)
     return;
   const task_counts_t *t = &s->tasks;
-  bool all = opt->all_states;
+  bool all = opt->all_states && !o->c->is_host; /* the host: the kernel's running and blocked */
   slots_t f;
   put_gauge(&f, 0, true, (double)t->running);
   put_gauge(&f, 1, true, (double)t->uninterruptible);

@@ -22,7 +22,12 @@
 #define WALK_MAX_DEPTH 10
 #define REGISTRY_BUCKETS 4096 /* discovery looks up every cgroup it walks by path */
 
-sample_host_t sample_host = {.v2_root = -1, .primary_root = -1, .proc_root = -1};
+_Static_assert(CG_V1_COUNT == 5, "one -1 per v1 hierarchy below");
+sample_host_t sample_host = {.v1_root = {-1, -1, -1, -1, -1},
+                             .v2_root = -1,
+                             .primary_root = -1,
+                             .proc_root = -1,
+                             .freezer_root = -1};
 cg_layout_t host_layout;
 netns_registry_t *netns_owners;
 
@@ -51,6 +56,7 @@ static void container_free(container_t *c) {
   if (!c)
     return;
   meta_data_destroy(c->meta);
+  free(c->compact_last);
   sample_state_free(&c->state);
   free(c->relpath);
   free(c);
@@ -323,23 +329,10 @@ void registry_fresh_free(void) {
   fresh_num = fresh_cap = 0;
 }
 
-/* The host is not new: its averages start where the kernel's are. */
-static void seed_host_load(loadavg_t *load) {
-  loadavg_init(load, sample_now());
-  char path[PATH_MAX], text[128];
-  double avg[3];
-  if (snprintf(path, sizeof(path), "%s/loadavg", sample_host.proc_path) < (int)sizeof(path) &&
-      read_file_at(AT_FDCWD, path, text, sizeof(text)) > 0 &&
-      sscanf(text, "%lf %lf %lf", &avg[0], &avg[1], &avg[2]) == 3)
-    for (int i = 0; i < 3; i++)
-      load->avg[i] = avg[i];
-}
-
 void registry_add_host(void) {
   container_t *host = container_new("");
   if (!host)
     return;
-  seed_host_load(&host->state.load);
   host->is_host = true;
   sstrncpy(host->name, HOST_INSTANCE, sizeof(host->name));
   sstrncpy(host->id, HOST_INSTANCE, sizeof(host->id));

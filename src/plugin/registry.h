@@ -31,7 +31,8 @@ typedef struct container_s {
   /* emission */
   meta_data_t *meta;
   bool host_netns_noted;
-  uint32_t delays_shown; /* TS_F_DELAY bits of the rarer delay kinds once they moved */
+  uint32_t delays_shown;            /* TS_F_DELAY bits of the rarer delay kinds once they moved */
+  struct emit_last_s *compact_last; /* compact mode: the counters last sent (emit.c) */
   /* the read callback that reads it, see shard.c */
   struct shard_s *shard;
   size_t shard_index;

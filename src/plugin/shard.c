@@ -17,10 +17,11 @@
 
 typedef struct shard_s {
   pthread_mutex_t lock;
-  atomic_int refs; /* one for the plugin's list, one for collectd's callback */
+  atomic_int refs; /* one for the plugin's list, one for each of collectd's callbacks */
   container_t **members;
   size_t n, cap;
   char name[DATA_MAX_NAME_LEN + 16];
+  char load_name[DATA_MAX_NAME_LEN + 24]; /* its 5 s load callback, "" if none */
   struct shard_s *next;
 } shard_t;
 
@@ -305,9 +306,22 @@ static void shard_pass(container_t **members, size_t n) {
   scratch_put(s);
 }
 
+/* The load samples of the shard's containers, every LOADAVG_FREQ whatever the Interval. */
+static int shard_load(user_data_t *ud) {
+  shard_t *s = ud->data;
+  pthread_mutex_lock(&s->lock);
+  for (size_t i = 0; i < s->n; i++)
+    sample_load(&sample_host, &s->members[i]->state);
+  pthread_mutex_unlock(&s->lock);
+  return 0;
+}
+
 static int shard_read(user_data_t *ud) {
   shard_t *s = ud->data;
   pthread_mutex_lock(&s->lock);
+  if (!s->load_name[0]) /* no load callback of its own */
+    for (size_t i = 0; i < s->n; i++)
+      sample_load(&sample_host, &s->members[i]->state);
   shard_pass(s->members, s->n);
   pthread_mutex_unlock(&s->lock);
   return 0; /* never an error: collectd would slow the callback down */
@@ -386,6 +400,18 @@ static shard_t *shard_with_room(const container_t *c) {
     shard_free(s); /* collectd keeps user data only when registering succeeds */
     return NULL;
   }
+  if (sample_host.collect_load) {
+    snprintf(s->load_name, sizeof(s->load_name), "%s/load", s->name);
+    atomic_fetch_add(&s->refs, 1);
+    if (plugin_register_complex_read(READ_GROUP, s->load_name, shard_load,
+                                     DOUBLE_TO_CDTIME_T(LOADAVG_FREQ), &ud) != 0) {
+      ERROR(PLUGIN_NAME " plugin: cannot register the load callback %s: task states are "
+                        "sampled at each read instead.",
+            s->load_name);
+      atomic_fetch_sub(&s->refs, 1);
+      s->load_name[0] = '\0';
+    }
+  }
   s->next = shards;
   shards = s;
   return s;
@@ -422,7 +448,9 @@ void shard_remove(container_t *c) {
       *link = s->next;
       break;
     }
-  plugin_unregister_read(s->name); /* collectd drops its reference once a pass has returned */
+  plugin_unregister_read(s->name); /* collectd drops its references once a pass has returned */
+  if (s->load_name[0])
+    plugin_unregister_read(s->load_name);
   shard_unref(s);
 }
 

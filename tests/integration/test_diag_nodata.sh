@@ -4,8 +4,6 @@
 # container (two busy loops sharing CPU 1 with another container's two) then has no
 # gauge-cpu_diagnosis list (standard) and a NaN diagnosis in container_delay, if that list is
 # sent at all (compact); no cpu_diagnosis notification. One daemon per mode, 25 s.
-# NOT IN TESTS YET: passes once the glue treats DIAG_UNKNOWN as "no value" (it already does for
-# every negative code) and sends container_delay's diagnosis as NaN.
 . "$(dirname "$0")/lib.sh"
 require_root
 [ -d /sys/fs/cgroup/cpu ] || skip "needs the cgroup v1 cpu hierarchy at /sys/fs/cgroup/cpu"

@@ -9,7 +9,6 @@
 # first row more than one interval (+ the 5 s sampling period) later, and the 1-minute load
 # decays (never rises, and after 30 s frozen it is at most 0.7 of its value at the freeze:
 # exp(-30/60) = 0.61). Thawed again: running 3.
-# NOT IN TESTS YET: passes once the glue wires freezer.c into the task counts.
 . "$(dirname "$0")/lib.sh"
 require_root
 [ -d /sys/fs/cgroup/freezer ] || skip "needs the cgroup v1 freezer hierarchy at /sys/fs/cgroup/freezer"

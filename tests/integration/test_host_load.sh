@@ -4,7 +4,6 @@
 # avenrun as /proc/loadavg prints it, 2 decimals), at Interval 1 and 10, for HOST_LOAD_SECONDS
 # (60; 180 for a 3-minute record) with a changing workload (0, 2, 0 busy loops). ps_state-running and -blocked are /proc/stat's
 # procs_running and procs_blocked: running >= 1 (the reading thread), both whole numbers.
-# NOT IN TESTS YET: passes once the glue dispatches hostload_read()/hoststat procs_* for _host.
 . "$(dirname "$0")/lib.sh"
 require_root
 DURATION=${HOST_LOAD_SECONDS:-60} # 180 for a 3-minute record

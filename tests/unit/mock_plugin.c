@@ -129,7 +129,6 @@ int plugin_register_shutdown(const char *name, plugin_shutdown_cb callback) {
 
 int plugin_register_complex_read(const char *group, const char *name, plugin_read_cb callback,
                                  cdtime_t interval, user_data_t const *user_data) {
-  (void)interval;
   for (size_t i = 0; i < mock_reads_num; i++)
     if (mock_reads[i].active && strcmp(mock_reads[i].name, name) == 0)
       return -1; /* collectd refuses duplicate names and leaves the user data to the caller */
@@ -140,6 +139,7 @@ int plugin_register_complex_read(const char *group, const char *name, plugin_rea
   snprintf(r->name, sizeof(r->name), "%s", name);
   r->callback = callback;
   r->ud = user_data ? *user_data : (user_data_t){0};
+  r->interval = interval;
   r->active = true;
   return 0;
 }

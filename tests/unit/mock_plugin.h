@@ -21,6 +21,7 @@ typedef struct {
   char group[DATA_MAX_NAME_LEN], name[256];
   plugin_read_cb callback;
   user_data_t ud;
+  cdtime_t interval; /* 0: collectd's Interval */
   bool active;
 } mock_read_t;
 
