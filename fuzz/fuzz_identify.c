@@ -10,7 +10,8 @@
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
   (void)argc;
   (void)argv;
-  names_config_t nc = {.docker_root = "", .k8s_log_dir = "", .podman_json = ""};
+  names_config_t nc = {
+      .docker_root = "", .k8s_log_dir = "", .podman_json = "", .containerd_state = ""};
   if (names_configure(&nc) != 0)
     abort();
   return 0;

@@ -39,7 +39,11 @@ static int walk(const walker_t *w, int dirfd, int depth) {
   int rc = 0;
   struct dirent *e;
   while (rc == 0 && (errno = 0, e = readdir(d)) != NULL) {
-    if (e->d_name[0] == '.' || (e->d_type != DT_DIR && e->d_type != DT_UNKNOWN))
+    /* Only "." and "..": LXC 5 keeps a container's processes in the child ".lxc" of its
+     * lxc.payload.NAME cgroup on the unified tree. */
+    bool dots = e->d_name[0] == '.' &&
+                (e->d_name[1] == '\0' || (e->d_name[1] == '.' && e->d_name[2] == '\0'));
+    if (dots || (e->d_type != DT_DIR && e->d_type != DT_UNKNOWN))
       continue;
     int cfd = openat(dirfd, e->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
     if (cfd < 0) {

@@ -2,7 +2,15 @@
 
 #include "util.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+
+/* Set at configuration, before any walk: read without a lock. */
+static char containerd_state[PATH_MAX] = IDENTIFY_DEFAULT_CONTAINERD_STATE;
 
 typedef struct {
   const char *s;
@@ -102,6 +110,7 @@ static bool parse_pod(elem_t e, char *uid, size_t size) {
 typedef struct {
   bool kubernetes;
   bool prev_is_pod;
+  unsigned depth; /* path elements before the current one */
   char pod_uid[CONTAINER_UID_SIZE];
   elem_t prev;
 } scan_t;
@@ -156,6 +165,26 @@ static bool match_colon(elem_t e, container_ident_t *out) {
   return true;
 }
 
+/* "<ns>/<id>" at the root is what `ctr run` (and nerdctl with cgroupfs) makes; it is a container
+ * only when containerd has a task bundle for it, i.e. STATE/io.containerd.runtime.v2.task/<ns>/<id>
+ * exists: any other two-level cgroup (system.slice/cron.service, machine/qemu-1) is not. */
+static bool match_containerd_task(elem_t ns, elem_t id, container_ident_t *out) {
+  char path[PATH_MAX];
+  if (containerd_state[0] == '\0' || ns.n + 1 + id.n >= sizeof(out->id) ||
+      memchr(ns.s, '\0', ns.n) || memchr(id.s, '\0', id.n))
+    return false;
+  int n = snprintf(path, sizeof(path), "%s/io.containerd.runtime.v2.task/%.*s/%.*s",
+                   containerd_state, (int)ns.n, ns.s, (int)id.n, id.s);
+  if (n < 0 || (size_t)n >= sizeof(path) || faccessat(AT_FDCWD, path, F_OK, 0) != 0)
+    return false;
+  snprintf(out->id, sizeof(out->id), "%.*s/%.*s", (int)ns.n, ns.s, (int)id.n, id.s);
+  if (!copy_elem(out->name, sizeof(out->name), id))
+    return false;
+  out->runtime = CT_RUNTIME_CONTAINERD;
+  out->hex_id = false; /* the key holds the namespace */
+  return true;
+}
+
 static bool match_container(elem_t e, const scan_t *st, container_ident_t *out) {
   elem_t mid;
   bool found = false;
@@ -188,6 +217,8 @@ static bool match_container(elem_t e, const scan_t *st, container_ident_t *out) 
     found = set_named(out, CT_RUNTIME_MACHINE, mid, true);
   else if (match_colon(e, out))
     return true;
+  else if (st->depth == 1 && !st->kubernetes && match_containerd_task(st->prev, e, out))
+    return true;
 
   if (!found)
     return false;
@@ -201,6 +232,20 @@ static bool match_container(elem_t e, const scan_t *st, container_ident_t *out) 
 
 static bool skippable(elem_t e) {
   return e.n == 0 || elem_is(e, ".") || elem_is(e, "..");
+}
+
+int container_identify_set_containerd_state(const char *dir) {
+  if (dir == NULL)
+    dir = IDENTIFY_DEFAULT_CONTAINERD_STATE;
+  size_t n = strlen(dir);
+  if (n >= sizeof(containerd_state))
+    return -ENAMETOOLONG;
+  memcpy(containerd_state, dir, n + 1);
+  return 0;
+}
+
+const char *container_identify_containerd_state(void) {
+  return containerd_state;
 }
 
 bool container_identify(const char *relpath, container_ident_t *out) {
@@ -245,6 +290,7 @@ bool container_identify(const char *relpath, container_ident_t *out) {
       st.kubernetes = true;
     st.prev_is_pod = st.kubernetes && parse_pod(e, st.pod_uid, sizeof(st.pod_uid));
     st.prev = e;
+    st.depth++;
   }
   return false;
 }

@@ -1,4 +1,5 @@
-/* Recognises a container from a cgroup path (relative to the hierarchy root). Pure: no I/O.
+/* Recognises a container from a cgroup path (relative to the hierarchy root). Pure but for one
+ * check: whether containerd has a task for a "<ns>/<id>" path (see below).
  *
  * What is reported as a container (the top-cgroup rule):
  *   Path elements are read from the root down and the FIRST (outermost) element that matches a
@@ -25,6 +26,11 @@
  *   lxc/<name>, lxc.payload.<name>, lxc.payload/<name>    LXC / LXD / Incus
  *   systemd-nspawn@<name>.service             systemd-nspawn (name unescaped: \x2d -> '-')
  *   machine.slice/machine-<name>.scope        other systemd-machined machines (same escapes)
+ *   <ns>/<id> (at the root only)              containerd's own default (`ctr run`, nerdctl with
+ *                                             cgroupfs): only while the task bundle
+ *                                             STATE/io.containerd.runtime.v2.task/<ns>/<id> exists
+ *                                             (STATE: container_identify_set_containerd_state);
+ *                                             id "<ns>/<id>", name "<id>"
  * Not containers: libpod-conmon-*, crio-conmon-*, lxc.monitor.*, pod cgroups themselves, and
  * near misses such as docker-<id>.scope.bak, docker/buildkit or a bare "docker".
  * Elements "." and "..", empty elements (cgroup-namespace relative paths such as
@@ -47,6 +53,7 @@ typedef enum {
   CT_RUNTIME_MACHINE,
 } container_runtime_t;
 
+#define IDENTIFY_DEFAULT_CONTAINERD_STATE "/run/containerd"
 #define CONTAINER_HEX_ID_LEN 64
 #define CONTAINER_SHORT_ID_LEN 12
 #define CONTAINER_ID_SIZE 256 /* a path element is at most 255 bytes */
@@ -54,7 +61,8 @@ typedef enum {
 
 typedef struct {
   container_runtime_t runtime;
-  /* The key: the 64-hex id, or for lxc/nspawn/machine the (unescaped) name. */
+  /* The key: the 64-hex id, for lxc/nspawn/machine the (unescaped) name, for a containerd
+   * "<ns>/<id>" task "<ns>/<id>". */
   char id[CONTAINER_ID_SIZE];
   bool hex_id;
   /* lxc/nspawn/machine: the name; otherwise the top cgroup's last element. */
@@ -68,6 +76,12 @@ typedef struct {
 /* True when relpath is a container's top cgroup or lies below one; fills *out. False (and
  * out->runtime == CT_RUNTIME_NONE) otherwise. */
 bool container_identify(const char *relpath, container_ident_t *out);
+
+/* containerd's state directory for the "<ns>/<id>" rule: NULL sets the default
+ * (IDENTIFY_DEFAULT_CONTAINERD_STATE), "" turns the rule off. Call it before walks start (it is
+ * read without a lock). 0 or -ENAMETOOLONG. */
+int container_identify_set_containerd_state(const char *dir);
+const char *container_identify_containerd_state(void);
 
 /* "docker", "containerd", "crio", "kubernetes", "podman", "lxc", "systemd-nspawn", "machine",
  * or "" for CT_RUNTIME_NONE. */

@@ -26,13 +26,14 @@ typedef struct {
   char docker_root[PATH_MAX];
   char k8s_log_dir[PATH_MAX];
   char podman_json[PATH_MAX];
+  char containerd_state[PATH_MAX];
 } config_t;
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static entry_t *cache;
 static size_t cache_len;
 static config_t config = {NAMES_DEFAULT_DOCKER_ROOT, NAMES_DEFAULT_K8S_LOG_DIR,
-                          NAMES_DEFAULT_PODMAN_JSON};
+                          NAMES_DEFAULT_PODMAN_JSON, IDENTIFY_DEFAULT_CONTAINERD_STATE};
 
 /* Cuts s to at most max bytes without splitting a UTF-8 sequence. */
 static void cut_utf8(char *s, size_t max) {
@@ -240,6 +241,32 @@ static int podman_lookup(const char *path, const char *id, container_names_t *ou
   return rc;
 }
 
+/* A containerd task's OCI spec (config.json in its bundle, key "<ns>/<id>"): nerdctl copies its
+ * labels into the annotations, so "nerdctl/name" is the name `nerdctl ps` shows. 0 with raw
+ * filled, -ENODATA when the spec has no such annotation (`ctr run`), else a negative errno. */
+static int containerd_lookup(const char *state, const char *key, container_names_t *out,
+                             char *raw) {
+  char path[PATH_MAX];
+  json_error_t je;
+  if (snprintf(path, sizeof(path), "%s/io.containerd.runtime.v2.task/%s/config.json", state, key) >=
+      (int)sizeof(path))
+    return -ENAMETOOLONG;
+  json_t *j = json_load_file(path, 0, &je);
+  if (!j) {
+    set_note(out, "%s: %s", path, je.text);
+    return json_error_code(&je) == json_error_cannot_open_file ? -ENOENT : -EINVAL;
+  }
+  const char *name = json_str(json_object_get(j, "annotations"), "nerdctl/name");
+  int rc = -ENODATA;
+  if (name && name[0]) {
+    copy_field(raw, RAW_NAME_SIZE, name);
+    out->source = "nerdctl";
+    rc = 0;
+  }
+  json_decref(j);
+  return rc;
+}
+
 /* Finds a raw (unsanitised) name; no lock held. */
 static void resolve(const config_t *cfg, const container_ident_t *ident, container_names_t *out,
                     char *raw) {
@@ -267,6 +294,12 @@ static void resolve(const config_t *cfg, const container_ident_t *ident, contain
     /* fall through */
   case CT_RUNTIME_CONTAINERD:
   case CT_RUNTIME_CRIO:
+    if (ident->runtime == CT_RUNTIME_CONTAINERD && !ident->kubernetes && !ident->hex_id) {
+      /* A "<ns>/<id>" task: the bundle is there (identify saw it); no annotation, the id. */
+      if (cfg->containerd_state[0])
+        containerd_lookup(cfg->containerd_state, ident->id, out, raw);
+      break;
+    }
     if (ident->kubernetes && cfg->k8s_log_dir[0]) {
       if (k8s_log_lookup(cfg->k8s_log_dir, ident->id, out) == 0) {
         out->source = "k8s-log";
@@ -288,6 +321,10 @@ static void resolve(const config_t *cfg, const container_ident_t *ident, contain
   if (raw[0] == '\0') {
     if (ident->hex_id) {
       snprintf(raw, RAW_NAME_SIZE, "%.*s", CONTAINER_SHORT_ID_LEN, ident->id);
+      out->source = "short-id";
+    } else if (strlen(ident->name) == CONTAINER_HEX_ID_LEN &&
+               is_hex(ident->name, CONTAINER_HEX_ID_LEN)) {
+      snprintf(raw, RAW_NAME_SIZE, "%.*s", CONTAINER_SHORT_ID_LEN, ident->name);
       out->source = "short-id";
     } else {
       snprintf(raw, RAW_NAME_SIZE, "%s", ident->name);
@@ -347,11 +384,17 @@ int names_configure(const names_config_t *cfg) {
   const char *d = cfg && cfg->docker_root ? cfg->docker_root : NAMES_DEFAULT_DOCKER_ROOT;
   const char *k = cfg && cfg->k8s_log_dir ? cfg->k8s_log_dir : NAMES_DEFAULT_K8S_LOG_DIR;
   const char *p = cfg && cfg->podman_json ? cfg->podman_json : NAMES_DEFAULT_PODMAN_JSON;
-  if (strlen(d) >= PATH_MAX || strlen(k) >= PATH_MAX || strlen(p) >= PATH_MAX)
+  const char *s =
+      cfg && cfg->containerd_state ? cfg->containerd_state : IDENTIFY_DEFAULT_CONTAINERD_STATE;
+  if (strlen(d) >= PATH_MAX || strlen(k) >= PATH_MAX || strlen(p) >= PATH_MAX ||
+      strlen(s) >= PATH_MAX)
     return -ENAMETOOLONG;
   memcpy(c.docker_root, d, strlen(d) + 1);
   memcpy(c.k8s_log_dir, k, strlen(k) + 1);
   memcpy(c.podman_json, p, strlen(p) + 1);
+  memcpy(c.containerd_state, s, strlen(s) + 1);
+  /* identify.c recognises "<ns>/<id>" tasks by their bundle in the same directory. */
+  container_identify_set_containerd_state(s);
   pthread_mutex_lock(&lock);
   config = c;
   pthread_mutex_unlock(&lock);
@@ -438,9 +481,10 @@ void names_shutdown(void) {
     free(e);
   }
   cache_len = 0;
-  config =
-      (config_t){NAMES_DEFAULT_DOCKER_ROOT, NAMES_DEFAULT_K8S_LOG_DIR, NAMES_DEFAULT_PODMAN_JSON};
+  config = (config_t){NAMES_DEFAULT_DOCKER_ROOT, NAMES_DEFAULT_K8S_LOG_DIR,
+                      NAMES_DEFAULT_PODMAN_JSON, IDENTIFY_DEFAULT_CONTAINERD_STATE};
   pthread_mutex_unlock(&lock);
+  container_identify_set_containerd_state(NULL);
 }
 
 size_t names_cache_size(void) {

@@ -13,6 +13,10 @@
  *   Podman        "names"[0] of the entry whose "id" matches in PODMAN_JSON (rootful
  *                 /var/lib/containers/storage/overlay-containers/containers.json by default;
  *                 rootless containers keep theirs under the user's home and get the short id).
+ *   containerd    a "<ns>/<id>" task (`ctr run`, nerdctl with cgroupfs): the annotation
+ *                 "nerdctl/name" of CONTAINERD_STATE/io.containerd.runtime.v2.task/<ns>/<id>/
+ *                 config.json (nerdctl copies its labels there), else the id (12 digits when it
+ *                 is 64 hex digits). The namespace is not in the name: it is in the id.
  *   LXC, nspawn, machine: the name from the cgroup path.
  *   Otherwise     the 12-digit short id (64-hex ids), else the top cgroup's last element.
  * Every name goes through sanitize_name() and is cut to NAME_MAX_LEN-1 bytes (never inside a
@@ -54,6 +58,7 @@ typedef struct {
   const char *docker_root; /* NULL: the default above; "" disables that source */
   const char *k8s_log_dir;
   const char *podman_json;
+  const char *containerd_state; /* containerd's state directory ("<ns>/<id>" tasks) */
 } names_config_t;
 
 typedef struct {
@@ -62,7 +67,8 @@ typedef struct {
   char k8s_namespace[NAMES_K8S_FIELD_LEN];
   char k8s_pod[NAMES_K8S_FIELD_LEN];
   char k8s_container[NAMES_K8S_FIELD_LEN];
-  const char *source; /* "docker", "docker-labels", "k8s-log", "podman", "path", "short-id" */
+  const char *source; /* "docker", "docker-labels", "k8s-log", "podman", "nerdctl", "path",
+                         "short-id" */
   bool provisional;   /* a fallback that a later lookup may replace */
   char note[192];     /* why a source gave no name ("" if none failed): for a DEBUG/INFO log */
 } container_names_t;

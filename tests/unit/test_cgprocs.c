@@ -127,7 +127,40 @@ static void test_errors(int fd) {
   close(a);
 }
 
+/* LXC 5 on the unified tree: lxc.payload.NAME holds no process, its child ".lxc" all of them
+ * (seen with lxc-start and lxc-attach on a hybrid host). A dot-named child is walked. */
+static void test_dot_child(void) {
+  char top[] = "/tmp/test_cgprocs_lxc.XXXXXX", p[PATH_MAX];
+  CHECK(mkdtemp(top) != NULL);
+  snprintf(p, sizeof(p), "%s/.lxc", top);
+  CHECK_INT(mkdir(p, 0755), 0);
+  snprintf(p, sizeof(p), "%s/cgroup.procs", top);
+  FILE *f = fopen(p, "w");
+  CHECK(f != NULL);
+  if (f)
+    fclose(f);
+  snprintf(p, sizeof(p), "%s/.lxc/cgroup.procs", top);
+  f = fopen(p, "w");
+  CHECK(f != NULL);
+  if (f) {
+    fputs("4242\n4243\n", f);
+    fclose(f);
+  }
+  int fd = open(top, O_RDONLY | O_DIRECTORY);
+  pid_list_t l = {0};
+  cgprocs_opts_t o = {.max_depth = CG_SUBTREE_MAX_DEPTH, .sorted_unique = true};
+  CHECK_INT(cgprocs_collect(fd, &o, &l), 0);
+  CHECK_U64(l.n, 2);
+  CHECK(l.n == 2 && l.v[0] == 4242 && l.v[1] == 4243);
+  pid_list_free(&l);
+  close(fd);
+  char cmd[PATH_MAX + 16];
+  snprintf(cmd, sizeof(cmd), "rm -rf %s", top);
+  CHECK_INT(system(cmd), 0);
+}
+
 int main(void) {
+  test_dot_child();
   CHECK(mkdtemp(root) != NULL);
   put(".", "30\n10\n");
   dir("a");

@@ -3,7 +3,10 @@
 #include "testutil.h"
 #include "util.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 
 #define ID_B29F "b29faf21b7eff959f64b4192c34d5d67a707fe8561e9eaa608cb27693fba4242"
 #define ID_1C8F "1c8fa019edd4b9d4b2856f4932c55929c5c118c808ed5faee9a135ca6e84b039"
@@ -306,7 +309,78 @@ static void runtime_names(void) {
   CHECK_STR(container_runtime_name(CT_RUNTIME_MACHINE), "machine");
 }
 
+/* containerd's own "<ns>/<id>" layout (`ctr run` on a hybrid host), from tests/fixtures/containerd:
+ * the cgroups and task bundles of two real tasks in namespace rt-ns (one with nerdctl's name
+ * annotation and a 64-hex id). A two-level path is a container only with a bundle. */
+#define ID_NERD "58862739fb5446bc8b5d9f7a1dfa4a44a121cdf65d5a1f5a21a01d9cde147d0f"
+static void containerd_tasks(void) {
+  char state[4096], file[4096], text[4096];
+  snprintf(state, sizeof(state), "%s/containerd/run/containerd", fixture_dir());
+  CHECK_INT(container_identify_set_containerd_state(state), 0);
+  CHECK_STR(container_identify_containerd_state(), state);
+
+  /* The real /proc/PID/cgroup of the ctr task: every hierarchy gives the same container. */
+  snprintf(file, sizeof(file), "%s/containerd/proc/18637/cgroup", fixture_dir());
+  CHECK(read_file_at(AT_FDCWD, file, text, sizeof(text)) > 0);
+  int lines = 0;
+  for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+    char *path = strchr(strchr(line, ':') + 1, ':') + 1;
+    expect(path, CT_RUNTIME_CONTAINERD, "rt-ns/rt_ctr_busy", "", false, true, path);
+    lines++;
+  }
+  CHECK_INT(lines, 10);
+  container_ident_t c;
+  CHECK(container_identify("rt-ns/rt_ctr_busy", &c));
+  CHECK_STR(c.name, "rt_ctr_busy");
+  CHECK(!c.hex_id);
+  expect("/rt-ns/" ID_NERD, CT_RUNTIME_CONTAINERD, "rt-ns/" ID_NERD, "", false, true,
+         "/rt-ns/" ID_NERD);
+  CHECK(container_identify("/rt-ns/" ID_NERD, &c));
+  CHECK_STR(c.name, ID_NERD);
+  /* Below a task: part of it. */
+  expect("/rt-ns/rt_ctr_busy/sub/x", CT_RUNTIME_CONTAINERD, "rt-ns/rt_ctr_busy", "", false, false,
+         "/rt-ns/rt_ctr_busy");
+
+  /* Every cgroup directory of the fixture tree: the two tasks are, the namespace is not. */
+  static const char *const hier[] = {"cpu", "cpuacct", "memory", "pids", "unified"};
+  int found = 0;
+  for (size_t h = 0; h < sizeof(hier) / sizeof(hier[0]); h++) {
+    snprintf(file, sizeof(file), "%s/containerd/sys/fs/cgroup/%s/rt-ns", fixture_dir(), hier[h]);
+    DIR *d = opendir(file);
+    CHECK(d != NULL);
+    for (struct dirent *de; d && (de = readdir(d));) {
+      if (de->d_type != DT_DIR || de->d_name[0] == '.')
+        continue;
+      char rel[600];
+      snprintf(rel, sizeof(rel), "/rt-ns/%s", de->d_name);
+      CHECK(container_identify(rel, &c) && c.runtime == CT_RUNTIME_CONTAINERD && c.is_top);
+      found++;
+    }
+    if (d)
+      closedir(d);
+  }
+  CHECK_INT(found, 10);
+  reject("/rt-ns");
+  reject("/rt-ns/");
+  reject("/rt-ns/no_such_task");  /* no bundle */
+  reject("/other/rt_ctr_busy");   /* a bundle in another namespace only */
+  reject("/x/rt-ns/rt_ctr_busy"); /* not at the root */
+  reject("/system.slice/cron.service");
+  reject("/kubepods/rt-ns/rt_ctr_busy");
+
+  /* "" turns the rule off; NULL restores the default. */
+  CHECK_INT(container_identify_set_containerd_state(""), 0);
+  reject("/rt-ns/rt_ctr_busy");
+  char big[PATH_MAX + 10];
+  memset(big, 'x', sizeof(big) - 1);
+  big[sizeof(big) - 1] = '\0';
+  CHECK_INT(container_identify_set_containerd_state(big), -ENAMETOOLONG);
+  CHECK_INT(container_identify_set_containerd_state(NULL), 0);
+  CHECK_STR(container_identify_containerd_state(), "/run/containerd");
+}
+
 int main(void) {
+  containerd_tasks();
   real_lines();
   kepler_forms();
   more_forms();

@@ -188,7 +188,7 @@ static void configure(void) {
   snprintf(d, sizeof(d), "%s/docker", tmp);
   snprintf(k, sizeof(k), "%s/logs", tmp);
   snprintf(p, sizeof(p), "%s/containers.json", tmp);
-  names_config_t cfg = {d, k, p};
+  names_config_t cfg = {d, k, p, ""};
   CHECK_INT(names_configure(&cfg), 0);
 }
 
@@ -400,11 +400,64 @@ static void lookup_podman_lxc(void) {
   CHECK_INT(names_cache_size(), 0);
 }
 
+/* containerd "<ns>/<id>" tasks of tests/fixtures/containerd (real bundles): the id, or nerdctl's
+ * name annotation; a 64-hex id without one gives its short id; the namespace is in the key. */
+static void lookup_containerd(void) {
+  char state[4096], path[16384];
+  container_ident_t c;
+  container_names_t n;
+  snprintf(state, sizeof(state), "%s/containerd/run/containerd", fixture_dir());
+  names_config_t cfg = {"", "", "", state};
+  CHECK_INT(names_configure(&cfg), 0);
+  ident("/rt-ns/rt_ctr_busy", &c);
+  CHECK_INT(names_lookup(&c, &n), 0);
+  CHECK_STR(n.name, "rt_ctr_busy");
+  CHECK_STR(n.source, "path");
+  CHECK(!n.provisional);
+  CHECK_STR(c.id, "rt-ns/rt_ctr_busy");
+  ident("/rt-ns/58862739fb5446bc8b5d9f7a1dfa4a44a121cdf65d5a1f5a21a01d9cde147d0f", &c);
+  CHECK_INT(names_lookup(&c, &n), 0);
+  CHECK_STR(n.name, "web-nerd");
+  CHECK_STR(n.source, "nerdctl");
+
+  /* A copy of the tree in tmp: the same task id in a second namespace collides. */
+#define TASKS "/ctrd/io.containerd.runtime.v2.task"
+  snprintf(path, sizeof(path),
+           "cp -r '%s' '%s/ctrd' && mkdir -p '%s" TASKS "/other' && "
+           "cp -r '%s" TASKS "/rt-ns/rt_ctr_busy' '%s" TASKS "/other/'",
+           state, tmp, tmp, tmp, tmp);
+  CHECK_INT(system(path), 0);
+  snprintf(path, sizeof(path), "%s/ctrd", tmp);
+  names_config_t cp = {"", "", "", path};
+  CHECK_INT(names_configure(&cp), 0);
+  ident("/other/rt_ctr_busy", &c);
+  CHECK_INT(names_lookup(&c, &n), 0);
+  CHECK_STR(n.name, "rt_ctr_busy_containerd");
+  /* A 64-hex id whose spec has no annotation, and a spec that is not JSON. */
+  snprintf(path, sizeof(path),
+           "mkdir -p '%s" TASKS "/rt-ns/" ID_C "' '%s" TASKS "/rt-ns/bad' && "
+           "echo '{\"annotations\":{}}' >'%s" TASKS "/rt-ns/" ID_C "/config.json' && "
+           "echo '{not json' >'%s" TASKS "/rt-ns/bad/config.json'",
+           tmp, tmp, tmp, tmp);
+#undef TASKS
+  CHECK_INT(system(path), 0);
+  ident("/rt-ns/" ID_C, &c);
+  CHECK_INT(names_lookup(&c, &n), 0);
+  CHECK_STR(n.name, "aaaaaaaaaaaa");
+  CHECK_STR(n.source, "short-id");
+  ident("/rt-ns/bad", &c);
+  CHECK_INT(names_lookup(&c, &n), 0);
+  CHECK_STR(n.name, "bad");
+  CHECK(strstr(n.note, "config.json") != NULL);
+  names_shutdown();
+  CHECK_STR(container_identify_containerd_state(), "/run/containerd");
+}
+
 /* Default paths, and "" turning a source off. */
 static void config_defaults(void) {
   container_ident_t c;
   container_names_t n;
-  names_config_t off = {"", "", ""};
+  names_config_t off = {"", "", "", ""};
   CHECK_INT(names_configure(&off), 0);
   ident("/system.slice/docker-" ID_A ".scope", &c);
   CHECK_INT(names_lookup(&c, &n), 0);
@@ -415,7 +468,7 @@ static void config_defaults(void) {
   char big[5000];
   memset(big, 'x', sizeof(big) - 1);
   big[sizeof(big) - 1] = '\0';
-  names_config_t toolong = {big, NULL, NULL};
+  names_config_t toolong = {big, NULL, NULL, NULL};
   CHECK_INT(names_configure(&toolong), -ENAMETOOLONG);
   CHECK_INT(names_configure(NULL), 0);
 }
@@ -438,7 +491,7 @@ static void *worker(void *arg) {
 }
 
 static void threads(void) {
-  names_config_t off = {"", "", ""};
+  names_config_t off = {"", "", "", ""};
   names_configure(&off);
   pthread_t t[4];
   for (size_t i = 0; i < 4; i++)
@@ -468,6 +521,7 @@ int main(void) {
   lookup_k8s();
   configure();
   lookup_podman_lxc();
+  lookup_containerd();
   config_defaults();
   threads();
 
