@@ -21,6 +21,7 @@ typedef struct {
   char docker_root[PATH_MAX];
   char k8s_log_dir[PATH_MAX];
   char podman_json[PATH_MAX];
+  char containerd_state[PATH_MAX];
   select_list_t *containers; /* Container lines; created on first use */
   bool ignore_selected;
   unsigned groups; /* CG_GROUP_* of the Collect* switches */

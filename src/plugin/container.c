@@ -221,7 +221,8 @@ static int container_init(void) {
   blockdev_init(conf.proc_root);
   names_config_t nc = {.docker_root = conf.docker_root,
                        .k8s_log_dir = conf.k8s_log_dir,
-                       .podman_json = conf.podman_json};
+                       .podman_json = conf.podman_json,
+                       .containerd_state = conf.containerd_state};
   if (names_configure(&nc) != 0) {
     ERROR(PLUGIN_NAME " plugin: cannot configure container naming.");
     close_roots();
