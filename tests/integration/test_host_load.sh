@@ -41,29 +41,35 @@ sleep "$third"
 kill "${busy[@]}"
 sleep "$third"
 
-# matched DIR: for every _host load row, whether some /proc/loadavg sample within 1 s of its time
-# has the same three values; prints "matched/rows worst_diff".
+# matched DIR: for every _host load row that has /proc/loadavg samples within 1 s before and
+# after it (on a loaded machine the sampling loop itself can stall for seconds: such rows are
+# not judged), whether one of those samples has the same three values (the kernel's averages
+# move every 5 s, so the value at the row's time is the one before or after it); prints
+# "matched/judged rows worst_diff".
 matched() {
   local f
   f=$(ls -1 "$1/csv/$TESTHOST/container-_host"/load-* 2>/dev/null | tail -n 1)
-  [ -n "$f" ] || { echo "0/0 -1"; return; }
+  [ -n "$f" ] || { echo "0/0 0 -1"; return; }
   grep -v '^epoch' "$f" | awk -F, -v S="$BASE/loadavg.samples" '
     BEGIN { while ((getline l < S) > 0) { split(l, a, " "); n++; t[n] = a[1]; v[n] = a[2] " " a[3] " " a[4] } }
-    { rows++; want = sprintf("%.2f %.2f %.2f", $2, $3, $4); ok = 0; best = 99
+    { rows++; want = sprintf("%.2f %.2f %.2f", $2, $3, $4); ok = 0; best = 99; before = 0; after = 0
       for (i = 1; i <= n; i++) {
         if (t[i] < $1 - 1 || t[i] > $1 + 1) continue
+        if (t[i] <= $1) before = 1; else after = 1
         split(v[i], k, " "); d = $2 - k[1]; if (d < 0) d = -d; if (d < best) best = d
         if (sprintf("%.2f %.2f %.2f", k[1], k[2], k[3]) == want) ok = 1
       }
-      good += ok; if (best > worst) worst = best }
-    END { printf "%d/%d %.2f\n", good, rows, worst }'
+      if (!before || !after) next
+      judged++; good += ok; if (best > worst) worst = best }
+    END { printf "%d/%d %d %.2f\n", good, judged, rows, worst }'
 }
 for iv in 1 10; do
-  read -r m w < <(matched "$BASE/i$iv")
-  echo "Interval $iv: $m rows equal to /proc/loadavg within 1 s (worst 1-min difference $w)"
-  good=${m%/*}; rows=${m#*/}
+  read -r m rows w < <(matched "$BASE/i$iv")
+  good=${m%/*} judged=${m#*/}
+  echo "Interval $iv: $good of $judged rows judged ($rows in all) equal to /proc/loadavg within 1 s (worst 1-min difference $w)"
   check "Interval $iv: _host load rows ($rows) >= $((DURATION / iv / 2))" test "$rows" -ge $((DURATION / iv / 2))
-  check "Interval $iv: every _host load row equals /proc/loadavg read within 1 s" test "$good" -eq "$rows" -a "$rows" -gt 0
+  check "Interval $iv: at least 80 % of the rows judged ($judged of $rows)" test $((judged * 5)) -ge $((rows * 4))
+  check "Interval $iv: every judged _host load row equals /proc/loadavg read within 1 s" test "$good" -eq "$judged" -a "$judged" -gt 0
   d=$BASE/i$iv/csv/$TESTHOST/container-_host
   r=$(ls -1 "$d"/ps_state-running-* 2>/dev/null | tail -n 1)
   b=$(ls -1 "$d"/ps_state-blocked-* 2>/dev/null | tail -n 1)
