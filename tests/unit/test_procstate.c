@@ -526,7 +526,8 @@ static void test_kept_v2_lists(void) {
   if (geteuid() != 0 || access("/sys/fs/cgroup/unified/cgroup.procs", W_OK) != 0) {
     root = "/sys/fs/cgroup";
     if (geteuid() != 0 || access("/sys/fs/cgroup/cgroup.threads", W_OK) != 0) {
-      printf("SKIP kept v2 thread lists: needs root and a writable cgroup2 tree\n");
+      TEST_SKIP_PART(
+          "test_procstate: kept v2 thread lists: needs root and a writable cgroup2 tree");
       return;
     }
   }
@@ -534,7 +535,7 @@ static void test_kept_v2_lists(void) {
   snprintf(dir, sizeof(dir), "%s/test_procstate.%d", root, (int)getpid());
   snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
   if (mkdir(dir, 0755) != 0) {
-    printf("SKIP kept v2 thread lists: mkdir %s: %s\n", dir, strerror(errno));
+    TEST_SKIP_PART("test_procstate: kept v2 thread lists: mkdir %s: %s", dir, strerror(errno));
     return;
   }
   int cg = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
