@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cgroupstats.h"
@@ -38,7 +39,29 @@ typedef struct {
   task_method_t *method;
   procstate_starts_t *starts;
   procstate_keep_t *kept;
+  task_budget_t *budget;
+  struct timespec deadline;
 } walk_t;
+
+static bool past(const struct timespec *t) {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return now.tv_sec > t->tv_sec || (now.tv_sec == t->tv_sec && now.tv_nsec >= t->tv_nsec);
+}
+
+/* Takes one directory from the budget; false (and the reason in budget->cut) when it is spent. */
+static bool budget_take(walk_t *w) {
+  task_budget_t *b = w->budget;
+  if (b->cut)
+    return false;
+  if (b->dirs >= b->max_dirs)
+    b->cut = TASK_CUT_DIRS;
+  else if (b->dirs > 0 && past(&w->deadline))
+    b->cut = TASK_CUT_TIME;
+  else
+    b->dirs++;
+  return !b->cut;
+}
 
 /* A vanished cgroup: its directory or files disappeared, or kernfs says the node is dead. */
 static int is_gone(int err) {
@@ -75,6 +98,8 @@ static int count_own(walk_t *w, int dirfd, int depth, task_counts_t *sum) {
 }
 
 static int walk(walk_t *w, int dirfd, int depth, task_counts_t *sum) {
+  if (!budget_take(w))
+    return 0;
   int rc = count_own(w, dirfd, depth, sum);
   if (rc)
     return rc;
@@ -91,7 +116,7 @@ static int walk(walk_t *w, int dirfd, int depth, task_counts_t *sum) {
     return rc;
   }
   struct dirent *e;
-  while ((errno = 0, e = readdir(d)) != NULL) {
+  while (!w->budget->cut && (errno = 0, e = readdir(d)) != NULL) {
     if (e->d_name[0] == '.' && (e->d_name[1] == '\0' || (e->d_name[1] == '.' && !e->d_name[2])))
       continue;
     if (e->d_type != DT_DIR && e->d_type != DT_UNKNOWN)
@@ -113,7 +138,7 @@ static int walk(walk_t *w, int dirfd, int depth, task_counts_t *sum) {
     else
       break;
   }
-  if (rc == 0 && e == NULL && errno != 0 && !is_gone(-errno))
+  if (rc == 0 && !w->budget->cut && e == NULL && errno != 0 && !is_gone(-errno))
     rc = -errno;
   closedir(d);
   return rc;
@@ -121,6 +146,21 @@ static int walk(walk_t *w, int dirfd, int depth, task_counts_t *sum) {
 
 int task_sample_subtree_at(int cgroup_dirfd, int proc_dirfd, task_method_t *method,
                            task_counts_t *out, procstate_starts_t *starts, procstate_keep_t *kept) {
+  return task_sample_subtree_budget(cgroup_dirfd, proc_dirfd, method, out, starts, kept, NULL);
+}
+
+int task_sample_subtree_budget(int cgroup_dirfd, int proc_dirfd, task_method_t *method,
+                               task_counts_t *out, procstate_starts_t *starts,
+                               procstate_keep_t *kept, task_budget_t *budget) {
+  task_budget_t defaults = {0};
+  if (budget == NULL)
+    budget = &defaults;
+  budget->dirs = 0;
+  budget->cut = 0;
+  if (budget->max_dirs == 0)
+    budget->max_dirs = TASK_MAX_DIRS;
+  if (budget->max_ms == 0)
+    budget->max_ms = TASK_MAX_MS;
   if (starts)
     starts->n = 0;
   if (cgroup_dirfd < 0 || proc_dirfd < 0 || method == NULL || out == NULL)
@@ -134,7 +174,15 @@ int task_sample_subtree_at(int cgroup_dirfd, int proc_dirfd, task_method_t *meth
       method->fallback_reason = rc;
     }
   }
-  walk_t w = {.method = method, .proc_dirfd = proc_dirfd, .starts = starts, .kept = kept};
+  walk_t w = {
+      .method = method, .proc_dirfd = proc_dirfd, .starts = starts, .kept = kept, .budget = budget};
+  clock_gettime(CLOCK_MONOTONIC, &w.deadline);
+  w.deadline.tv_sec += budget->max_ms / 1000;
+  w.deadline.tv_nsec += (long)(budget->max_ms % 1000) * 1000000L;
+  if (w.deadline.tv_nsec >= 1000000000L) {
+    w.deadline.tv_sec++;
+    w.deadline.tv_nsec -= 1000000000L;
+  }
   task_counts_t sum = {0};
   if (kept)
     procstate_keep_begin(kept);
