@@ -11,8 +11,11 @@
 # Each phase checks that the ordinary containers' values flowed with no gap over two intervals
 # while the hostile one existed, that collectd's fds and RSS stayed bounded during it and came
 # back afterwards, and no ERROR and no failed read; it prints collectd's CPU per read (the whole
-# daemon: plugin and CSV writer) against the quiet baseline. The names phase checks that every
-# identifier the CSV writer made is one path component of valid UTF-8 without control bytes.
+# daemon: plugin and writers) against the quiet baseline. The names phase checks that every
+# identifier the CSV writer made is one path component of valid UTF-8 without control bytes,
+# that write_prometheus's page (scraped over HTTP) is valid UTF-8 exposition text naming every
+# container, and that every write_graphite line (to a TCP listener on 127.0.0.1) is
+# "PATH VALUE TIME" with a path of valid UTF-8 without spaces or control bytes.
 # Checks the current plugin is known to fail (no per-container budget yet) are run as
 # known_issue: a failure prints a "SKIP-PART: KNOWN-ISSUE ..." line, which tests/run-all counts
 # and names as a skip, and fails the test only with HOSTILE_STRICT=1.
@@ -132,10 +135,62 @@ max_gap() {
 gap_ok() { awk -v g="$1" 'BEGIN { exit !(g != "none" && g + 0 <= 2.25) }'; }
 # cpu_ms T0 T1 C0 C1: collectd's CPU ms per second (one read a second).
 cpu_ms() { awk -v c=$(($4 - $3)) -v t="$TCK" -v s=$(($2 - $1)) 'BEGIN {printf "%.1f", s ? 1000 * c / t / s : 0}'; }
-errors() { grep -F '[error]' "$WORK/collectd.log" | grep -vF "${1:-@@}" || true; }
+# ERROR lines, less write_prometheus's complaint about libmicrohttpd's option order (every start).
+errors() { grep -F '[error]' "$WORK/collectd.log" | grep -vF 'MHD_OPTION_EXTERNAL_LOGGER' || true; }
 
+# write_prometheus and write_graphite, where their libraries are installed (as CI does).
+WRITERS=""
+for p in write_prometheus write_graphite; do
+  if [ -f "/usr/lib/collectd/$p.so" ] && ! ldd "/usr/lib/collectd/$p.so" | grep -q 'not found'; then
+    cp "/usr/lib/collectd/$p.so" "$WORK/plugins/" && WRITERS="$WRITERS $p"
+  else
+    skip_part "the names phase without $p (the plugin or its libraries are missing)"
+  fi
+done
+EXTRA=""
+if [[ $WRITERS == *write_prometheus* ]]; then
+  PROM_PORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  EXTRA="LoadPlugin write_prometheus
+<Plugin write_prometheus>
+  Host \"127.0.0.1\"
+  Port \"$PROM_PORT\"
+</Plugin>"
+fi
+if [[ $WRITERS == *write_graphite* ]]; then
+  # A graphite listener: every line received goes to a file; its port comes back in a file.
+  "$PY" - "$WORK/graphite.port" "$WORK/graphite.txt" <<'PYEOF' &
+import os, socket, sys, threading
+srv = socket.socket()
+srv.bind(("127.0.0.1", 0))
+srv.listen(8)
+out = open(sys.argv[2], "ab", buffering=0)
+with open(sys.argv[1] + ".tmp", "w") as f:
+    f.write(str(srv.getsockname()[1]))
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+def serve(conn):
+    while True:
+        data = conn.recv(65536)
+        if not data:
+            break
+        out.write(data)
+while True:
+    conn, _ = srv.accept()
+    threading.Thread(target=serve, args=(conn,), daemon=True).start()
+PYEOF
+  PIDS_STARTED+=($!)
+  for _ in $(seq 1 50); do [ -s "$WORK/graphite.port" ] && break; sleep 0.1; done
+  EXTRA="$EXTRA
+LoadPlugin write_graphite
+<Plugin write_graphite>
+  <Node \"hostile\">
+    Host \"127.0.0.1\"
+    Port \"$(cat "$WORK/graphite.port")\"
+    Protocol \"tcp\"
+  </Node>
+</Plugin>"
+fi
 READ_THREADS=5 write_config 1 "  DockerRoot \"$WORK/docker\"
-  Container \"/^hs_/\""
+  Container \"/^hs_/\"" "$EXTRA"
 start_collectd || { fail "collectd starts"; finish; exit; }
 new_container hs_ok_0 sleep 100000
 new_container hs_ok_1 sleep 100000
@@ -195,7 +250,7 @@ threads_up() {
   new_container hs_threads "$WORK/hostile_threads" "$NTHREADS"
   HS_ID=$LAST_ID
   local i
-  for i in $(seq 1 100); do grep -q ready "$WORK/out.$HS_ID" 2>/dev/null && break; sleep 0.2; done
+  for i in $(seq 1 300); do grep -q ready "$WORK/out.$HS_ID" 2>/dev/null && break; sleep 0.2; done
   echo "hs_threads: $(cat "$WORK/out.$HS_ID")"
   check "hs_threads: $NTHREADS threads started" grep -qx "ready $NTHREADS" "$WORK/out.$HS_ID"
 }
@@ -240,7 +295,14 @@ interfaces_up() {
   new_container hs_ifaces ip netns exec "$NS" sleep 100000
   HS_ID=$LAST_ID
 }
-interfaces_down() { remove_container "$HS_ID"; ip netns del "$NS"; }
+interfaces_down() {
+  local n
+  n=$(ls "$WORK/csv/$TESTHOST/container-hs_ifaces/" 2>/dev/null | grep -c '^if_octets-')
+  echo "hs_ifaces: $n interfaces dispatched of 501"
+  check "hs_ifaces: at most 256 interfaces dispatched (NETNS_MAX_IFS; $n)" test "$n" -le 256 -a "$n" -ge 1
+  remove_container "$HS_ID"
+  ip netns del "$NS"
+}
 phase "interfaces (500 in one namespace)" 1 interfaces_up interfaces_down
 
 # ---- names ----
@@ -265,8 +327,11 @@ names_up() {
   HS_IDS+=("$LAST_ID")
 }
 names_down() {
-  # The identifiers as the CSV writer made them, before the containers go.
-  sleep 1
+  # What write_prometheus serves while the containers exist.
+  if [ -n "${PROM_PORT:-}" ]; then
+    "$PY" -c 'import sys, urllib.request; sys.stdout.buffer.write(urllib.request.urlopen(sys.argv[1], timeout=10).read())' \
+      "http://127.0.0.1:$PROM_PORT/metrics" >"$WORK/prometheus.txt" 2>"$WORK/prometheus.err"
+  fi
   local id
   for id in "${HS_IDS[@]}"; do remove_container "$id"; done
   ip netns del "$NS2"
@@ -300,6 +365,58 @@ PY
 known_issue "every CSV identifier is valid UTF-8 without control bytes, quotes or spaces, at most 127 bytes" test -z "$bad"
 [ -n "$bad" ] && echo "$bad" | head -5 | sed 's/^/    /'
 ls "$WORK/csv/$TESTHOST" | grep -a hs_ | sed 's/^/    csv dir: /' | cut -c1-120
+if [ -n "${PROM_PORT:-}" ]; then
+  bad=$("$PY" - "$WORK/prometheus.txt" <<'PY'
+import re, sys
+raw = open(sys.argv[1], "rb").read()
+try:
+    text = raw.decode("utf-8")
+except UnicodeDecodeError as e:
+    print("not UTF-8: %s" % e); sys.exit()
+label = r'[a-zA-Z_][a-zA-Z0-9_]*="(?:\\[\\"n]|[^"\\\n])*"'
+sample = re.compile(r'^[a-zA-Z_:][a-zA-Z0-9_:]*(\{%s(,%s)*\})? \S+( -?\d+)?$' % (label, label))
+names = set()
+for line in text.split("\n"):
+    if not line or line.startswith("#"):
+        continue
+    if not sample.match(line):
+        print("not exposition text: %r" % line[:160]); continue
+    m = re.search(r'container="((?:\\.|[^"\\])*)"', line)
+    if m:
+        names.add(m.group(1))
+hs = [n for n in names if n.startswith("hs_")]
+if len(hs) < 9:
+    print("only %d hs_ containers on the page: %r" % (len(hs), sorted(hs)))
+PY
+)
+  check "write_prometheus: valid UTF-8 exposition text naming all 9 containers" test -z "$bad"
+  [ -n "$bad" ] && echo "$bad" | head -5 | sed 's/^/    /'
+fi
+if [[ $WRITERS == *write_graphite* ]]; then
+  bad=$("$PY" - "$WORK/graphite.txt" <<'PY'
+import sys
+raw = open(sys.argv[1], "rb").read()
+n = 0
+for line in raw.split(b"\n"):
+    line = line.rstrip(b"\r")
+    if not line:
+        continue
+    n += 1
+    parts = line.split(b" ")
+    try:
+        path = parts[0].decode("utf-8")
+    except UnicodeDecodeError:
+        print("path not UTF-8: %r" % line[:160]); continue
+    if len(parts) != 3 or any(ord(c) < 32 or c == '"' for c in path):
+        print("not PATH VALUE TIME: %r" % line[:160])
+if n == 0:
+    print("no graphite line received")
+PY
+)
+  check "write_graphite: every line is PATH VALUE TIME, the path valid UTF-8 ($(grep -ac . "$WORK/graphite.txt") lines)" test -z "$bad"
+  [ -n "$bad" ] && echo "$bad" | head -5 | sed 's/^/    /'
+  grep -a 'hs_quote\|hs_long' "$WORK/graphite.txt" | head -2 | cut -c1-160 | sed 's/^/    graphite: /'
+fi
 ls "$WORK/csv/$TESTHOST/"*odd_ifnames* 2>/dev/null | grep -a if_octets | sed 's/^/    interface file: /'
 
 stop_collectd
