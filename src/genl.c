@@ -27,11 +27,16 @@
 /* Room for one reply: a taskstats reply is about 600 bytes, cgroupstats less. A bigger message
  * arrives truncated (MSG_TRUNC) and fails the exchange with -EMSGSIZE. */
 #define GENL_REPLY_SLOT 2048
+/* Reply slots read by one recvmmsg (a batch's replies take as many calls as needed). */
+#define GENL_RECV_SLOTS 32
 
 /* One per thread that has sent a request; linked so genl_shutdown can close every socket. */
 typedef struct genl_tls {
   struct nl_sock *sk;
-  unsigned char *batch_buf; /* GENL_BATCH reply slots, for batches of more than one request */
+  unsigned char *batch_buf; /* GENL_RECV_SLOTS reply slots, for batches of more than one request */
+  int rcvbuf;               /* of sk, as getsockopt says */
+  size_t batch;             /* requests sk's receive buffer holds the replies of */
+  unsigned long overruns, resent;
   struct genl_tls *prev, *next;
 } genl_tls_t;
 
@@ -96,6 +101,23 @@ static int open_socket(struct nl_sock **out) {
   }
   *out = sk;
   return 0;
+}
+
+/* Sets the socket's receive buffer to GENL_RCVBUF (past rmem_max with CAP_NET_ADMIN) and returns
+ * what the kernel granted, which already counts its doubling for bookkeeping. */
+static int set_rcvbuf(int fd) {
+  int want = GENL_RCVBUF, got = 0;
+  socklen_t len = sizeof(got);
+  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &want, sizeof(want)) != 0)
+    (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &want, sizeof(want)); /* capped at rmem_max */
+  if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &len) != 0)
+    got = 0;
+  return got;
+}
+
+static size_t batch_for(int rcvbuf) {
+  size_t b = rcvbuf > 0 ? (size_t)rcvbuf / GENL_REPLY_COST : 1;
+  return b < 1 ? 1 : b > GENL_BATCH ? GENL_BATCH : b;
 }
 
 /* The TASKSTATS family id, or -errno. */
@@ -177,6 +199,9 @@ static int thread_state(genl_tls_t **out) {
     int rc = open_socket(&sk);
     if (rc)
       return rc;
+    t->rcvbuf = set_rcvbuf(nl_socket_get_fd(sk));
+    t->batch = batch_for(t->rcvbuf);
+    t->overruns = t->resent = 0;
     pthread_mutex_lock(&g_lock);
     t->sk = sk;
     g_nsocks++;
@@ -252,11 +277,14 @@ static bool request_valid(const genl_req_t *req) {
          (req->data != NULL || req->len == 0) && req->len <= GENL_MAX_PAYLOAD;
 }
 
-/* Sends reqs[0..k) (k <= GENL_BATCH) in one sendmmsg and reads their replies with recvmmsg.
- * Returns 0 (each request's result in rcs), or -errno when the socket can no longer be trusted
- * (the results not yet in are that error). */
-static int batch_chunk(struct nl_sock *sk, unsigned char *slots, int family, const genl_req_t *reqs,
-                       size_t k, int *rcs) {
+/* One round: sends reqs[idx[0..k)] (k <= GENL_BATCH) in one sendmmsg and reads their replies with
+ * recvmmsg. done[j] tells whether request idx[j] got its reply or error (its result then in
+ * rcs[idx[j]]). Returns 0 when every answer came; -ENOBUFS when the receive buffer overflowed:
+ * the kernel answers while the requests are sent, so once the queue is drained the requests not
+ * done are exactly those whose replies it dropped; or another -errno when the socket can no
+ * longer be trusted (the results not yet in are that error). */
+static int exchange(struct nl_sock *sk, unsigned char *slots, size_t nslots, int family,
+                    const genl_req_t *reqs, const size_t *idx, size_t k, int *rcs, bool *done) {
   int fd = nl_socket_get_fd(sk);
   struct {
     struct nlmsghdr n;
@@ -267,32 +295,32 @@ static int batch_chunk(struct nl_sock *sk, unsigned char *slots, int family, con
   struct mmsghdr mm[GENL_BATCH];
   struct iovec iov[GENL_BATCH];
   struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
-  bool done[GENL_BATCH];
   uint32_t seq0 = 0;
-  for (size_t i = 0; i < k; i++) {
+  for (size_t j = 0; j < k; j++) {
+    const genl_req_t *req = &reqs[idx[j]];
     uint32_t seq = nl_socket_use_seq(sk);
-    if (i == 0)
+    if (j == 0)
       seq0 = seq;
-    size_t attr = reqs[i].data ? NLA_HDRLEN + reqs[i].len : 0;
-    memset(&out[i], 0, sizeof(out[i]));
-    out[i].n = (struct nlmsghdr){.nlmsg_len = NLMSG_LENGTH(GENL_HDRLEN + NLA_ALIGN(attr)),
+    size_t attr = req->data ? NLA_HDRLEN + req->len : 0;
+    memset(&out[j], 0, sizeof(out[j]));
+    out[j].n = (struct nlmsghdr){.nlmsg_len = NLMSG_LENGTH(GENL_HDRLEN + NLA_ALIGN(attr)),
                                  .nlmsg_type = (uint16_t)family,
                                  /* no NLM_F_ACK: the reply or the error is the one answer */
                                  .nlmsg_flags = NLM_F_REQUEST,
                                  .nlmsg_seq = seq,
                                  .nlmsg_pid = nl_socket_get_local_port(sk)};
-    out[i].g = (struct genlmsghdr){.cmd = reqs[i].cmd, .version = TASKSTATS_GENL_VERSION};
+    out[j].g = (struct genlmsghdr){.cmd = req->cmd, .version = TASKSTATS_GENL_VERSION};
     if (attr) {
-      out[i].a = (struct nlattr){.nla_len = (uint16_t)attr, .nla_type = reqs[i].attr_type};
-      memcpy(out[i].data, reqs[i].data, reqs[i].len);
+      out[j].a = (struct nlattr){.nla_len = (uint16_t)attr, .nla_type = req->attr_type};
+      memcpy(out[j].data, req->data, req->len);
     }
-    iov[i] = (struct iovec){.iov_base = &out[i], .iov_len = out[i].n.nlmsg_len};
-    mm[i] = (struct mmsghdr){.msg_hdr = {.msg_name = &kernel,
+    iov[j] = (struct iovec){.iov_base = &out[j], .iov_len = out[j].n.nlmsg_len};
+    mm[j] = (struct mmsghdr){.msg_hdr = {.msg_name = &kernel,
                                          .msg_namelen = sizeof(kernel),
-                                         .msg_iov = &iov[i],
+                                         .msg_iov = &iov[j],
                                          .msg_iovlen = 1}};
-    rcs[i] = 0;
-    done[i] = false;
+    rcs[idx[j]] = 0;
+    done[j] = false;
   }
   int rc = 0;
   for (size_t sent = 0; sent < k;) {
@@ -307,19 +335,27 @@ static int batch_chunk(struct nl_sock *sk, unsigned char *slots, int family, con
   }
 
   size_t pending = k;
+  bool overrun = false;
   double deadline = now_ms() + GENL_TIMEOUT_MS;
   while (pending > 0) {
-    struct sockaddr_nl from[GENL_BATCH];
-    for (size_t i = 0; i < pending; i++) {
-      iov[i] = (struct iovec){.iov_base = slots + i * GENL_REPLY_SLOT, .iov_len = GENL_REPLY_SLOT};
-      mm[i] = (struct mmsghdr){.msg_hdr = {.msg_name = &from[i],
-                                           .msg_namelen = sizeof(from[i]),
-                                           .msg_iov = &iov[i],
+    struct sockaddr_nl from[GENL_RECV_SLOTS];
+    size_t want = pending < nslots ? pending : nslots;
+    for (size_t m = 0; m < want; m++) {
+      iov[m] = (struct iovec){.iov_base = slots + m * GENL_REPLY_SLOT, .iov_len = GENL_REPLY_SLOT};
+      mm[m] = (struct mmsghdr){.msg_hdr = {.msg_name = &from[m],
+                                           .msg_namelen = sizeof(from[m]),
+                                           .msg_iov = &iov[m],
                                            .msg_iovlen = 1}};
     }
-    /* The replies were queued while the requests were sent: one call gets them all. */
-    int r = recvmmsg(fd, mm, (unsigned)pending, MSG_DONTWAIT, NULL);
+    /* The replies were queued while the requests were sent: no waiting between them. */
+    int r = recvmmsg(fd, mm, (unsigned)want, MSG_DONTWAIT, NULL);
+    if (r < 0 && errno == ENOBUFS) { /* reported once; the replies queued before it follow */
+      overrun = true;
+      continue;
+    }
     if (r < 0 && errno == EAGAIN) {
+      if (overrun)
+        return -ENOBUFS; /* drained: what is missing was dropped */
       int wait_ms = (int)(deadline - now_ms());
       struct pollfd pfd = {.fd = fd, .events = POLLIN};
       int ready = wait_ms > 0 ? poll(&pfd, 1, wait_ms) : 0;
@@ -344,11 +380,11 @@ static int batch_chunk(struct nl_sock *sk, unsigned char *slots, int family, con
       int len = (int)mm[m].msg_len;
       for (struct nlmsghdr *h = (struct nlmsghdr *)(slots + (size_t)m * GENL_REPLY_SLOT);
            nlmsg_ok(h, len); h = nlmsg_next(h, &len)) {
-        uint32_t i = h->nlmsg_seq - seq0; /* leftovers of earlier requests fall outside */
-        if (i >= k || done[i])
+        uint32_t j = h->nlmsg_seq - seq0; /* leftovers of earlier requests fall outside */
+        if (j >= k || done[j])
           continue;
-        handle_message(&reqs[i], family, h, &done[i], &rcs[i]);
-        pending -= done[i];
+        handle_message(&reqs[idx[j]], family, h, &done[j], &rcs[idx[j]]);
+        pending -= done[j];
       }
     }
     if (pending > 0 && now_ms() > deadline) { /* messages, but not ours */
@@ -359,10 +395,45 @@ static int batch_chunk(struct nl_sock *sk, unsigned char *slots, int family, con
   return 0;
 
 failed:
-  for (size_t i = 0; i < k; i++)
-    if (!done[i])
-      rcs[i] = rc;
+  for (size_t j = 0; j < k; j++)
+    if (!done[j])
+      rcs[idx[j]] = rc;
   return rc;
+}
+
+/* Answers every request in idx[0..k) (k <= GENL_BATCH), in rounds of at most t->batch. After an
+ * overflow exactly the requests whose replies were dropped are sent again (before the rest), and
+ * t->batch becomes 3/4 of what fitted. Gives up (-ENOBUFS for what is left) after two rounds in
+ * a row without a single answer. Returns 0, -ENOBUFS, or a transport error (rcs set). */
+static int answer_all(genl_tls_t *t, unsigned char *slots, size_t nslots, int family,
+                      const genl_req_t *reqs, size_t *idx, size_t k, int *rcs) {
+  bool done[GENL_BATCH];
+  int barren = 0;
+  while (k > 0) {
+    size_t m = k < t->batch ? k : t->batch;
+    int rc = exchange(t->sk, slots, nslots, family, reqs, idx, m, rcs, done);
+    if (rc < 0 && rc != -ENOBUFS)
+      return rc;
+    size_t lost = 0;
+    for (size_t j = 0; j < m; j++)
+      if (!done[j])
+        idx[lost++] = idx[j];
+    memmove(idx + lost, idx + m, (k - m) * sizeof(*idx));
+    k = lost + (k - m);
+    if (rc == 0)
+      continue;
+    size_t fitted = m - lost;
+    t->overruns++;
+    t->resent += lost;
+    t->batch = fitted * 3 / 4 > 1 ? fitted * 3 / 4 : 1;
+    barren = fitted == 0 ? barren + 1 : 0;
+    if (barren >= 2) {
+      for (size_t j = 0; j < k; j++)
+        rcs[idx[j]] = -ENOBUFS;
+      return -ENOBUFS;
+    }
+  }
+  return 0;
 }
 
 static int fail_all(int *rcs, size_t n, int rc) {
@@ -389,28 +460,36 @@ int genl_request_batch(const genl_req_t *reqs, size_t n, int *rcs) {
   if (rc)
     return fail_all(rcs, n, rc);
   /* A single request (cgroupstats, taskstats_query_tgid) replies into a slot on the stack, so
-   * threads that never batch carry no GENL_BATCH-slot buffer on the heap. */
+   * threads that never batch carry no reply slots on the heap. */
   union {
     struct nlmsghdr align;
     unsigned char bytes[GENL_REPLY_SLOT];
   } one;
   unsigned char *slots = one.bytes;
+  size_t nslots = 1;
   if (n > 1) {
-    if (t->batch_buf == NULL && (t->batch_buf = malloc(GENL_BATCH * GENL_REPLY_SLOT)) == NULL)
+    if (t->batch_buf == NULL && (t->batch_buf = malloc(GENL_RECV_SLOTS * GENL_REPLY_SLOT)) == NULL)
       return fail_all(rcs, n, -ENOMEM);
     slots = t->batch_buf;
+    nslots = GENL_RECV_SLOTS;
   }
+  int first_err = 0;
   for (size_t base = 0; base < n; base += GENL_BATCH) {
     size_t k = n - base < GENL_BATCH ? n - base : GENL_BATCH;
-    rc = batch_chunk(t->sk, slots, family, reqs + base, k, rcs + base);
-    if (rc < 0) {
+    size_t idx[GENL_BATCH];
+    for (size_t j = 0; j < k; j++)
+      idx[j] = base + j;
+    rc = answer_all(t, slots, nslots, family, reqs, idx, k, rcs);
+    if (rc == -ENOBUFS) { /* the socket is drained and usable: go on with the rest */
+      first_err = first_err ? first_err : rc;
+    } else if (rc < 0) {
       /* A late answer must not be read as the reply to a later request: start afresh. */
       close_thread_socket(t);
       fail_all(rcs + base + k, n - base - k, rc);
       return rc;
     }
   }
-  return 0;
+  return first_err;
 }
 
 int genl_request(const genl_req_t *req) {
@@ -457,6 +536,16 @@ void genl_shutdown(void) {
   }
   atomic_store(&g_family, -1);
   pthread_mutex_unlock(&g_lock);
+}
+
+int genl_thread_socket_stats(genl_socket_stats_t *out) {
+  pthread_once(&g_key_once, key_create);
+  genl_tls_t *t = g_key_err ? NULL : pthread_getspecific(g_key);
+  if (t == NULL || t->sk == NULL)
+    return -ENOENT;
+  *out = (genl_socket_stats_t){
+      .rcvbuf = t->rcvbuf, .batch = t->batch, .overruns = t->overruns, .resent = t->resent};
+  return 0;
 }
 
 int genl_thread_socket_fd(void) {

@@ -26,11 +26,21 @@
  * file descriptor). Requests are built on the stack. */
 #define GENL_MAX_PAYLOAD 16
 
-/* Requests sent with one sendmmsg and answered with one recvmmsg. The kernel queues every reply
- * while the requests are sent: 32 taskstats replies (about 2 KiB each in the socket's
- * accounting) stay far below the default receive buffer (208 KiB), beyond which a reply would
- * be dropped. */
-#define GENL_BATCH 32
+/* Most requests sent with one sendmmsg. The kernel answers each request while it is sent, so
+ * all the replies of a batch sit in the socket's receive buffer before the first is read; one
+ * that does not fit is dropped (ENOBUFS). Each socket therefore gets an explicit receive buffer
+ * (GENL_RCVBUF, forced past rmem_max where CAP_NET_ADMIN allows) and batches no more requests
+ * than that buffer holds at GENL_REPLY_COST each (getsockopt(SO_RCVBUF)); replies lost all the
+ * same are asked for again (see genl_request_batch). */
+#define GENL_BATCH 64
+
+/* What one reply costs in the receive buffer's accounting (the skb's truesize), with a margin: a
+ * taskstats v16 reply takes about 1.3 KiB (a 64 KiB buffer held 51 of them). */
+#define GENL_REPLY_COST 2048
+
+/* The receive buffer asked for: GENL_BATCH replies at GENL_REPLY_COST (the kernel doubles the
+ * value for its bookkeeping, which leaves a further margin). libnl's default is 32 KiB. */
+#define GENL_RCVBUF (GENL_BATCH * GENL_REPLY_COST)
 
 /* Resolves the TASKSTATS family id. Thread-safe and idempotent: later calls return the cached
  * result; a failed resolution is retried on the next call (the module may be loaded later). */
@@ -63,10 +73,14 @@ typedef struct {
  * discarded, so a late reply can never be mistaken for the answer to the next request. */
 int genl_request(const genl_req_t *req);
 
-/* Sends n GET requests in batches of GENL_BATCH with one sendmmsg and one recvmmsg each,
- * instead of a send and a receive per request. rcs[i] gets what genl_request would return for
- * reqs[i]; each reply goes to its own callback. Returns 0, -EINVAL (a bad request: nothing
- * sent), -ESHUTDOWN, or the transport error that ended the exchange (the socket is then
+/* Sends n GET requests in batches (at most GENL_BATCH, and no more than the socket's receive
+ * buffer holds) with one sendmmsg each, their replies read with recvmmsg, instead of a send and
+ * a receive per request. rcs[i] gets what genl_request would return for reqs[i]; each reply goes
+ * to its own callback. When the receive buffer overflowed all the same (ENOBUFS), every reply
+ * the kernel did queue is read, exactly the requests whose replies were dropped are sent again
+ * and the socket's batch size shrinks to what fitted; a request is answered -ENOBUFS only when
+ * two rounds in a row got no reply at all. Returns 0, -EINVAL (a bad request: nothing sent),
+ * -ESHUTDOWN, -ENOBUFS, or the transport error that ended the exchange (the socket is then
  * discarded, as by genl_request); every rcs[i] is set in all cases (rcs must not be NULL). */
 int genl_request_batch(const genl_req_t *reqs, size_t n, int *rcs);
 

@@ -195,7 +195,7 @@ void netns_result_free(netns_result_t *res) {
     return;
   free(res->ifs);
   res->ifs = NULL;
-  res->n_ifs = 0;
+  res->n_ifs = res->n_ifs_total = 0;
 }
 
 /* Opens the namespace of the first candidate that is alive and still in the container.
@@ -271,7 +271,7 @@ int netns_identify(const netns_request_t *req, netns_result_t *res) {
 
 typedef struct {
   netns_if_stats_t *ifs;
-  size_t n, cap;
+  size_t n, cap, total;
   int err;
 } dump_ctx_t;
 
@@ -279,6 +279,8 @@ typedef struct {
 static int add_link(dump_ctx_t *d, const struct nlmsghdr *nlh) {
   netns_if_stats_t st;
   if (netns_parse_link(nlh, nlh->nlmsg_len, &st) != 0)
+    return 0;
+  if (d->total++ >= NETNS_MAX_IFS)
     return 0;
   if (d->n == d->cap) {
     size_t cap = d->cap ? 2 * d->cap : 8;
@@ -376,6 +378,7 @@ static int dump_links(int fd, netns_result_t *res) {
   }
   res->ifs = d.ifs;
   res->n_ifs = d.n;
+  res->n_ifs_total = d.total;
   return NETNS_OK;
 }
 

@@ -67,12 +67,17 @@ typedef struct {
   void *ctx;
 } netns_request_t;
 
+/* Interfaces read per namespace, in the kernel's order (ifindex: lo and the first veth lead):
+ * one namespace with thousands must not flood the writers (4 value lists an interface). */
+#define NETNS_MAX_IFS 256
+
 typedef struct {
   netns_id_t id;         /* set for NETNS_OK, NETNS_HOST, NETNS_SKIPPED */
   pid_t pid;             /* the PID whose namespace was used */
   netns_if_stats_t *ifs; /* NETNS_OK only; free with netns_result_free() */
   size_t n_ifs;
-  char errmsg[256]; /* what failed, for NETNS_NOPERM, NETNS_POISONED and -errno */
+  size_t n_ifs_total; /* interfaces the namespace has: more than n_ifs when NETNS_MAX_IFS cut */
+  char errmsg[256];   /* what failed, for NETNS_NOPERM, NETNS_POISONED and -errno */
 } netns_result_t;
 
 /* Saves the calling thread's network namespace as the host namespace and starts the worker.

@@ -46,11 +46,33 @@ int task_method_should_fall_back(int err);
 int task_sample_subtree(int cgroup_dirfd, const char *proc_root, task_method_t *method,
                         task_counts_t *out);
 
-/* The same with /proc already open as proc_dirfd (a caller sampling every second keeps it). */
+/* The same with /proc already open as proc_dirfd (a caller sampling every second keeps it).
+ * Both walk within the default budget below (TASK_MAX_DIRS, TASK_MAX_MS). */
 /* starts (may be NULL): emptied, then filled with the start times of the threads whose /proc
  * stat the sample read (none when cgroupstats answered), sorted by TID. kept (may be NULL): the
  * threads' stat fds kept from the last sample of this subtree (see procstate_keep_t). */
 int task_sample_subtree_at(int cgroup_dirfd, int proc_dirfd, task_method_t *method,
                            task_counts_t *out, procstate_starts_t *starts, procstate_keep_t *kept);
+
+/* Per-sample limits of one subtree walk: a container with a runaway cgroup tree (thousands of
+ * child cgroups) must not stall the reader that samples it and the containers after it. */
+#define TASK_MAX_DIRS 1024 /* cgroup directories counted per sample */
+#define TASK_MAX_MS 250    /* wall-clock milliseconds per sample */
+typedef struct {
+  unsigned max_dirs; /* in: 0 is TASK_MAX_DIRS */
+  unsigned max_ms;   /* in: 0 is TASK_MAX_MS */
+  unsigned dirs;     /* out: directories counted */
+  int cut;           /* out: 0, or TASK_CUT_DIRS / TASK_CUT_TIME: the limit that ended the walk,
+                      * whose counts then cover only the directories counted (a lower bound) */
+} task_budget_t;
+#define TASK_CUT_DIRS 1
+#define TASK_CUT_TIME 2
+
+/* task_sample_subtree_at within a budget (NULL: the defaults, and no report): the walk stops at
+ * the limit and returns 0 with what it counted so far; budget->cut says so (log it once). The
+ * threads of one directory are all counted (procstate.c has no budget of its own yet). */
+int task_sample_subtree_budget(int cgroup_dirfd, int proc_dirfd, task_method_t *method,
+                               task_counts_t *out, procstate_starts_t *starts,
+                               procstate_keep_t *kept, task_budget_t *budget);
 
 #endif

@@ -317,7 +317,7 @@ static ts_query_t *query_at(ts_query_t *q, size_t i, size_t stride) {
 
 int taskstats_query_tgids(ts_query_t *q, size_t n, size_t stride) {
   int first_err = 0;
-  /* One genl_request_batch per GENL_BATCH queries: the requests are built on the stack. */
+  /* Requests built on the stack, GENL_BATCH at a time (genl.c may split them further). */
   for (size_t base = 0; base < n; base += GENL_BATCH) {
     size_t end = n - base < GENL_BATCH ? n : base + GENL_BATCH;
     genl_req_t reqs[GENL_BATCH];

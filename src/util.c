@@ -132,13 +132,46 @@ bool kv_iter_next(kv_iter_t *it, const char **key, const char **value) {
   return false;
 }
 
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 when s does not start one (a stray
+ * continuation byte, an overlong form, a surrogate, past U+10FFFF, a cut sequence). */
+static size_t utf8_seq_len(const unsigned char *s) {
+  size_t len;
+  unsigned char lo = 0x80, hi = 0xbf; /* allowed range of the second byte */
+  if (s[0] < 0x80)
+    return 1;
+  if (s[0] >= 0xc2 && s[0] <= 0xdf)
+    len = 2;
+  else if (s[0] >= 0xe0 && s[0] <= 0xef)
+    len = 3, lo = s[0] == 0xe0 ? 0xa0 : 0x80, hi = s[0] == 0xed ? 0x9f : 0xbf;
+  else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+    len = 4, lo = s[0] == 0xf0 ? 0x90 : 0x80, hi = s[0] == 0xf4 ? 0x8f : 0xbf;
+  else
+    return 0;
+  if (s[1] < lo || s[1] > hi)
+    return 0;
+  for (size_t i = 2; i < len; i++)
+    if (s[i] < 0x80 || s[i] > 0xbf)
+      return 0;
+  return len;
+}
+
 void sanitize_name(char *dst, const char *src, size_t n) {
   size_t i = 0;
   if (n == 0)
     return;
-  for (; src[i] && i + 1 < n; i++) {
-    unsigned char c = (unsigned char)src[i];
-    dst[i] = (c <= ' ' || c == '/' || c == '"' || c == 0x7f) ? '_' : (char)c;
+  while (src[i] && i + 1 < n) {
+    const unsigned char *c = (const unsigned char *)src + i;
+    size_t len = utf8_seq_len(c);
+    if (len > 1) { /* a whole character, or none of it */
+      if (i + len >= n)
+        break;
+      memcpy(dst + i, c, len);
+      i += len;
+      continue;
+    }
+    /* Not UTF-8 (an interface name may hold any byte): JSON and Prometheus writers need it. */
+    dst[i] = (len == 0 || *c <= ' ' || *c == '/' || *c == '"' || *c == 0x7f) ? '_' : (char)*c;
+    i++;
   }
   dst[i] = '\0';
 }

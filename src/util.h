@@ -42,7 +42,9 @@ void kv_iter_init(kv_iter_t *it, const char *text);
 bool kv_iter_next(kv_iter_t *it, const char **key, const char **value);
 
 /* Copies src into dst (size n), replacing characters collectd identifiers cannot hold
- * ('/', whitespace, control characters, '"') with '_'. Always NUL-terminates. */
+ * ('/', whitespace, control characters, '"') and every byte that is not part of valid UTF-8
+ * with '_'; a multi-byte character that does not fit is left out whole. Always
+ * NUL-terminates. */
 void sanitize_name(char *dst, const char *src, size_t n);
 
 /* Joins a and b with one '/' into dst. Returns -ENAMETOOLONG if it does not fit. */

@@ -10,6 +10,8 @@ FAILED=0
 CHECKS=0
 
 skip() { echo "SKIP: $*"; exit 77; }
+# A part of the test that cannot run here: tests/run-all counts and names each such line.
+skip_part() { echo "SKIP-PART: $(basename "$0"): $*"; }
 fail() { echo "FAIL: $*"; FAILED=$((FAILED + 1)); CHECKS=$((CHECKS + 1)); }
 pass() { echo "ok: $*"; CHECKS=$((CHECKS + 1)); }
 check() { # check DESCRIPTION COMMAND...

@@ -398,7 +398,8 @@ static void test_many_links(const netns_request_t *req) {
             0);
   netns_result_t res;
   CHECK_INT(netns_read(req, &res), NETNS_OK);
-  CHECK_INT(res.n_ifs, EXTRA + 2); /* lo and the veth */
+  CHECK_INT(res.n_ifs, EXTRA + 2);       /* lo and the veth */
+  CHECK_INT(res.n_ifs_total, res.n_ifs); /* below NETNS_MAX_IFS: nothing cut */
   int seen[EXTRA + 1] = {0};
   for (size_t i = 0; i < res.n_ifs; i++) {
     int k;

@@ -60,7 +60,7 @@ QUIET=1
 [ "$BUSY_PCT" -le 15 ] || QUIET=0
 echo "host busy before the test: $BUSY_PCT % ($([ $QUIET = 1 ] && echo quiet || echo "busy: idle-CPU checks skipped"))"
 check_idle() { # like check, for scenarios that need an otherwise idle host
-  if [ "$QUIET" = 1 ]; then check "$@"; else echo "skip (host was $BUSY_PCT % busy): $1"; fi
+  if [ "$QUIET" = 1 ]; then check "$@"; else skip_part "host was $BUSY_PCT % busy: $1"; fi
 }
 
 write_config 1 "  DockerRoot \"$WORK/docker\"

@@ -355,7 +355,7 @@ check "the engine left no process, mount or cgroup behind${left:+: $left}" test 
 CONTROLLERS=()
 for c in cpu cpuacct memory blkio pids; do [ -d "/sys/fs/cgroup/$c" ] && CONTROLLERS+=("$c"); done
 if [ ${#CONTROLLERS[@]} -lt 3 ]; then
-  echo "SKIP (part): the systemd-driver layout part needs cgroup v1 controllers (found: ${CONTROLLERS[*]:-none})"
+  skip_part "the systemd-driver layout part needs cgroup v1 controllers (found: ${CONTROLLERS[*]:-none})"
 else
   [ -d /sys/fs/cgroup/unified ] && CONTROLLERS+=(unified)
   echo "[$(elapsed) s] systemd driver layout: system.slice/docker-<id>.scope in ${CONTROLLERS[*]}"

@@ -120,7 +120,7 @@ if [ -d "$FIX/sys/fs/cgroup/memory/docker/$A" ] && [ -d "$FIX/sys/fs/cgroup/memo
   log_lines error | head -5 | sed 's/^/    /'
   check "no failed read callback" test -z "$(failed_callbacks)"
 else
-  echo "SKIP: fixture tree $FIX missing"
+  skip_part "fixture tree $FIX missing"
 fi
 
 # ---- 3. no CAP_NET_ADMIN ----
@@ -173,6 +173,6 @@ SH
   log_lines error | head -5 | sed 's/^/    /'
   check "no failed read callback" test -z "$(failed_callbacks)"
 else
-  echo "SKIP: neither capsh nor setpriv --bounding-set available"
+  skip_part "collectd without CAP_NET_ADMIN: neither capsh nor setpriv --bounding-set available"
 fi
 finish

@@ -56,6 +56,8 @@ READ_THREADS=5 write_config "$INTERVAL" "  DockerRoot \"$WORK/docker\"
 
 fds_of() { local n=0 f; for f in /proc/"$1"/fd/*; do [ -e "$f" ] && n=$((n + 1)); done; echo "$n"; }
 rss_of() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+# CPU time (user + system, in clock ticks) of a process and all its threads.
+cpu_of() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 # fd count and RSS (KiB) at a quiet moment: the minimum of 5 samples 0.2 s apart (a read in
 # flight holds a cgroup directory open for a moment).
 measure() {
@@ -98,6 +100,7 @@ echo "churn: $CYCLES cycles ($WARM of warm-up) at up to $RATE/s, $ALIVE alive at
 sleep $((3 * INTERVAL))
 read -r FD_BEFORE RSS_BEFORE < <(measure)
 T_WARM=$(date +%s)
+CPU_WARM=$(cpu_of "$COLLECTD_PID")
 
 "$DRIVER" -c "$HLIST" -d "$WORK/docker" -p chn_ -n "$((CYCLES - WARM))" -a "$ALIVE" -s "$RATE" \
   -o "$WORK/ns-churn" >"$WORK/churn.out" 2>&1 &
@@ -124,6 +127,7 @@ kill -0 "$COLLECTD_PID" 2>/dev/null && ALIVE_END=yes
 read -r FD_AFTER RSS_AFTER < <(measure)
 OUTSIDE_END=$(threads_outside)
 T_END=$(date +%s)
+CPU_END=$(cpu_of "$COLLECTD_PID")
 stop_long
 # The namespaces made here that collectd still holds (a thread in it or an open fd). Every
 # container process is gone (the driver could remove every cgroup), so collectd is the only
@@ -138,6 +142,9 @@ echo "collectd fds: $FD_BEFORE after warm-up, $FD_AFTER at the end"
 echo "collectd RSS: $RSS_BEFORE KiB after warm-up, $RSS_AFTER KiB at the end ($((RSS_AFTER - RSS_BEFORE)) KiB)"
 # RSS (KiB) at each tenth of the churn, to tell a slow leak from a one-off step.
 [ -s "$WORK/trend" ] && echo "collectd RSS during the churn: $(awk '{r[NR] = $3} END {for (i = 1; i <= 10; i++) printf "%s ", r[int(NR * i / 10)]}' "$WORK/trend")"
+[ -s "$WORK/trend" ] && echo "collectd fds during the churn (1 s samples, a read in flight included): $(awk 'NR == 1 || $2 < lo {lo = $2} $2 > hi {hi = $2} END {print lo ".." hi}' "$WORK/trend")"
+TCK=$(getconf CLK_TCK)
+echo "collectd CPU after the warm-up: $(awk -v c=$((CPU_END - CPU_WARM)) -v t="$TCK" -v s=$((T_END - T_WARM)) 'BEGIN {printf "%.1f s in %d s (%.1f%% of one core)", c / t, s, s ? 100 * c / t / s : 0}')"
 NS_MADE=$(cat "$WORK"/ns-* | grep -c .)
 echo "network namespaces: $NS_MADE made, $LEFT held by collectd at the end (inode numbers in use by any process: $GLOBAL; lsns -t net: $NS_BASE before, $NS_END after: other users share this host)"
 
@@ -169,5 +176,5 @@ for n in 0 1; do
     awk -v g="$g" -v i="$INTERVAL" -v l="${last:-0}" -v e="$T_END" -v s="$T_WARM" \
     'BEGIN { exit !(g != "none" && g + 0 <= 2 * i + 0.25 && l >= e - 6 * i) }'
 done
-echo "churn numbers: cycles=$CYCLES fds=$FD_BEFORE/$FD_AFTER rss_kib=$RSS_BEFORE/$RSS_AFTER namespaces_left=$LEFT duration=$((T_END - T_START))s"
+echo "churn numbers: cycles=$CYCLES fds=$FD_BEFORE/$FD_AFTER rss_kib=$RSS_BEFORE/$RSS_AFTER namespaces_left=$LEFT errors=$(echo -n "$errs" | grep -c .) cpu_ticks=$((CPU_END - CPU_WARM)) duration=$((T_END - T_START))s"
 finish

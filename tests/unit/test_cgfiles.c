@@ -267,7 +267,7 @@ static void test_removed_cgroup(void) {
   struct statfs sfs;
   char probe[600];
   if (geteuid() != 0) {
-    printf("SKIP removed-cgroup check: not root\n");
+    TEST_SKIP_PART("test_cgfiles: removed-cgroup check: not root");
     return;
   }
   if (access("/sys/fs/cgroup/unified/cgroup.procs", F_OK) == 0)
@@ -275,17 +275,18 @@ static void test_removed_cgroup(void) {
   else if (statfs("/sys/fs/cgroup", &sfs) == 0 && sfs.f_type == CGROUP2_MAGIC)
     root = "/sys/fs/cgroup";
   if (root == NULL) {
-    printf("SKIP removed-cgroup check: no cgroup2 mount at /sys/fs/cgroup(/unified)\n");
+    TEST_SKIP_PART(
+        "test_cgfiles: removed-cgroup check: no cgroup2 mount at /sys/fs/cgroup(/unified)");
     return;
   }
   if (access(root, W_OK) != 0) {
-    printf("SKIP removed-cgroup check: %s not writable\n", root);
+    TEST_SKIP_PART("test_cgfiles: removed-cgroup check: %s not writable", root);
     return;
   }
   char dir[512];
   snprintf(dir, sizeof(dir), "%s/test_cgfiles.%ld", root, (long)getpid());
   if (mkdir(dir, 0755) != 0) {
-    printf("SKIP removed-cgroup check: mkdir %s: %s\n", dir, strerror(errno));
+    TEST_SKIP_PART("test_cgfiles: removed-cgroup check: mkdir %s: %s", dir, strerror(errno));
     return;
   }
   int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

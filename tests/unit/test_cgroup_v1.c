@@ -688,7 +688,7 @@ int main(void) {
   if (have_shared)
     test_real();
   else
-    printf("note: %s not found, real-file tests skipped\n", shared_fixture_dir());
+    TEST_SKIP_PART("test_cgroup_v1: real-file tests: %s not found", shared_fixture_dir());
   test_trees();
   int dfd = make_tmp();
   test_valid_tmp(dfd);

@@ -854,7 +854,7 @@ int main(void) {
     test_no_final_newline();
     test_proc_pressure_format();
   } else {
-    printf("note: %s not found, real-file tests skipped\n", shared_fixture_dir());
+    TEST_SKIP_PART("test_cgroup_v2: real-file tests: %s not found", shared_fixture_dir());
   }
   test_trees();
   test_malformed();

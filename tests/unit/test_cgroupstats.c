@@ -159,7 +159,7 @@ static void test_threads(void) {
   int fds_before = count_fds();
   int rc = genl_init();
   if (rc != 0) {
-    printf("genl_init: %s: threaded query test skipped\n", strerror(-rc));
+    TEST_SKIP_PART("test_cgroupstats: threaded queries: genl_init: %s", strerror(-rc));
     return;
   }
   CHECK_INT(genl_init(), 0); /* idempotent */

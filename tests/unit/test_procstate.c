@@ -223,6 +223,50 @@ static void test_subtree(void) {
   CHECK_INT(m.kind, TASK_METHOD_PROCSTATE);
   CHECK_INT(count_fds(), fds_before);
 
+  /* Within a budget: every directory (4) by default; one directory (the top's own task 100)
+   * when that is the limit, which the budget reports. */
+  int pfd = open(procroot, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  task_budget_t b = {.max_ms = 600000}; /* no time limit on a loaded machine */
+  CHECK_INT(task_sample_subtree_budget(fd, pfd, &m, &c, NULL, NULL, &b), 0);
+  CHECK_INT(b.dirs, 4);
+  CHECK_INT(b.cut, 0);
+  CHECK_INT(b.max_dirs, TASK_MAX_DIRS);
+  CHECK_U64(c.running, 2);
+  b = (task_budget_t){.max_dirs = 1, .max_ms = 600000};
+  CHECK_INT(task_sample_subtree_budget(fd, pfd, &m, &c, NULL, NULL, &b), 0);
+  CHECK_INT(b.dirs, 1);
+  CHECK_INT(b.cut, TASK_CUT_DIRS);
+  CHECK_U64(c.running, 1);
+  CHECK_U64(c.sleeping + c.uninterruptible + c.stopped, 0);
+  b = (task_budget_t){.max_dirs = 3, .max_ms = 600000};
+  CHECK_INT(task_sample_subtree_budget(fd, pfd, &m, &c, NULL, NULL, &b), 0);
+  CHECK_INT(b.dirs, 3);
+  CHECK_INT(b.cut, TASK_CUT_DIRS);
+  /* 2,000 empty child cgroups take more than 1 ms (each is an open and a read): the time
+   * limit ends the walk. */
+  mk("cg/wide");
+  snprintf(d, sizeof(d), "%s/cg/wide", tmp);
+  write_file(d, "cgroup.threads", "");
+  for (int i = 0; i < 2000; i++) {
+    char rel[64];
+    snprintf(rel, sizeof(rel), "cg/wide/c%d", i);
+    mk(rel);
+    snprintf(d, sizeof(d), "%s/%s", tmp, rel);
+    write_file(d, "cgroup.threads", "");
+  }
+  snprintf(cgpath, sizeof(cgpath), "%s/cg/wide", tmp);
+  int wfd = open(cgpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  b = (task_budget_t){.max_dirs = 100000, .max_ms = 1};
+  CHECK_INT(task_sample_subtree_budget(wfd, pfd, &m, &c, NULL, NULL, &b), 0);
+  CHECK_INT(b.cut, TASK_CUT_TIME);
+  CHECK(b.dirs >= 1 && b.dirs < 2001);
+  printf("a walk of 2,001 directories within 1 ms: %u counted\n", b.dirs);
+  close(wfd);
+  snprintf(cgpath, sizeof(cgpath), "%s/cg/wide", tmp);
+  rm_rf(cgpath);
+  close(pfd);
+  CHECK_INT(count_fds(), fds_before);
+
   /* Only the child: its own tasks and its (empty) descendant. */
   int cfd = openat(fd, "ctr1", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   CHECK_INT(task_sample_subtree(cfd, procroot, &m, &c), 0);
@@ -528,7 +572,8 @@ static void test_kept_v2_lists(void) {
   if (geteuid() != 0 || access("/sys/fs/cgroup/unified/cgroup.procs", W_OK) != 0) {
     root = "/sys/fs/cgroup";
     if (geteuid() != 0 || access("/sys/fs/cgroup/cgroup.threads", W_OK) != 0) {
-      printf("SKIP kept v2 thread lists: needs root and a writable cgroup2 tree\n");
+      TEST_SKIP_PART(
+          "test_procstate: kept v2 thread lists: needs root and a writable cgroup2 tree");
       return;
     }
   }
@@ -536,7 +581,7 @@ static void test_kept_v2_lists(void) {
   snprintf(dir, sizeof(dir), "%s/test_procstate.%d", root, (int)getpid());
   snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
   if (mkdir(dir, 0755) != 0) {
-    printf("SKIP kept v2 thread lists: mkdir %s: %s\n", dir, strerror(errno));
+    TEST_SKIP_PART("test_procstate: kept v2 thread lists: mkdir %s: %s", dir, strerror(errno));
     return;
   }
   int cg = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -3,13 +3,23 @@
  * records. Fixture payloads are built by hand at the byte offsets of each version's layout in
  * the kernel's include/uapi/linux/taskstats.h history (v8 ends after freepages_delay_total, v9
  * adds thrashing, v10 ac_btime64, v11 compact, v12 ac_tgid..., v13 wpcopy, v14 irq, v15 puts
- * max/min after every delay total, v16 moves them to the end). No root, no kernel needed. */
+ * max/min after every delay total, v16 moves them to the end). No root, no kernel needed.
+ * As root, where the kernel has TASKSTATS: a batch of 256 real TGIDs loses no reply, also when
+ * the receive buffer is shrunk under genl.c so that replies are dropped (ENOBUFS) and resent. */
+#define _GNU_SOURCE
+#include "genl.h"
+#include "genl_testing.h"
 #include "taskstats.h"
 #include "testutil.h"
 
 #include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 
 #include <linux/netlink.h>
 #include <linux/taskstats.h>
@@ -304,7 +314,90 @@ static void test_nested(void) {
   CHECK_INT(taskstats_parse_exit(NULL, 0, &rec), -EBADMSG);
 }
 
+#define NKIDS 256
+static pid_t kids[NKIDS];
+static bool reaped[NKIDS];
+
+/* Queries every child's TGID in one call; returns how many got their own answer: stats for a
+ * live child, -ESRCH for a reaped one (so a reply matched to the wrong request shows). */
+static int query_kids(void) {
+  ts_query_t q[NKIDS];
+  for (int i = 0; i < NKIDS; i++)
+    q[i] = (ts_query_t){.tgid = kids[i]};
+  CHECK_INT(taskstats_query_tgids(q, NKIDS, sizeof(q[0])), 0);
+  int ok = 0;
+  for (int i = 0; i < NKIDS; i++)
+    ok += reaped[i] ? q[i].rc == -ESRCH : q[i].rc == 0 && q[i].stats.version >= 2;
+  return ok;
+}
+
+static void batch_checks(void) {
+  CHECK_INT(query_kids(), NKIDS);
+  genl_socket_stats_t st;
+  CHECK_INT(genl_thread_socket_stats(&st), 0);
+  printf("batch of %d: receive buffer %d bytes, batch %zu, overruns %lu\n", NKIDS, st.rcvbuf,
+         st.batch, st.overruns);
+  CHECK(st.rcvbuf >= GENL_RCVBUF); /* libnl's own default is 32 KiB */
+  CHECK_INT(st.batch, GENL_BATCH);
+  CHECK_INT(st.overruns, 0);
+  /* A buffer shrunk behind genl.c's back holds about 12 replies, not GENL_BATCH: the dropped
+   * ones are asked for again and the batch shrinks to what fits. */
+  int small = 8192;
+  CHECK_INT(setsockopt(genl_thread_socket_fd(), SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)), 0);
+  for (int i = 0; i < NKIDS; i += 8) { /* every 8th child gone: its answer is -ESRCH */
+    kill(kids[i], SIGKILL);
+    waitpid(kids[i], NULL, 0);
+    reaped[i] = true;
+  }
+  CHECK_INT(query_kids(), NKIDS);
+  CHECK_INT(genl_thread_socket_stats(&st), 0);
+  printf("shrunk buffer: batch now %zu, %lu overruns, %lu requests resent\n", st.batch, st.overruns,
+         st.resent);
+  CHECK(st.overruns >= 1 && st.resent >= 1);
+  CHECK(st.batch >= 1 && st.batch < GENL_BATCH);
+  unsigned long before = st.overruns;
+  CHECK_INT(query_kids(), NKIDS); /* the smaller batch now fits */
+  CHECK_INT(genl_thread_socket_stats(&st), 0);
+  CHECK_INT(st.overruns, before);
+}
+
+static void test_batch_256(void) {
+  if (geteuid() != 0) {
+    TEST_SKIP_PART("test_taskstats: batch of %d TGIDs needs root (CAP_NET_ADMIN)", NKIDS);
+    return;
+  }
+  int rc = genl_init();
+  if (rc != 0) {
+    TEST_SKIP_PART("test_taskstats: batch of %d TGIDs: no TASKSTATS family (%s)", NKIDS,
+                   strerror(-rc));
+    return;
+  }
+  int n = 0;
+  for (; n < NKIDS; n++) {
+    pid_t p = fork();
+    if (p == 0) {
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
+      pause();
+      _exit(0);
+    }
+    if (p < 0)
+      break;
+    kids[n] = p;
+  }
+  CHECK_INT(n, NKIDS);
+  if (n == NKIDS)
+    batch_checks();
+  for (int i = 0; i < n; i++)
+    if (!reaped[i])
+      kill(kids[i], SIGKILL);
+  for (int i = 0; i < n; i++)
+    if (!reaped[i])
+      waitpid(kids[i], NULL, 0);
+  genl_shutdown();
+}
+
 int main(void) {
+  test_batch_256();
   test_v8();
   test_v10();
   test_v14();

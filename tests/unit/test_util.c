@@ -56,6 +56,18 @@ static void test_names_and_paths(void) {
   CHECK_STR(buf, "a_b_c_d_e");
   sanitize_name(buf, "0123456789abcdefXYZ", sizeof(buf));
   CHECK_STR(buf, "0123456789abcde");
+  /* UTF-8 stays; bytes that are not UTF-8 (an interface name may hold any) become '_'. */
+  sanitize_name(buf, "hs\xc3\xbc\xe2\x82\xac.'\\", sizeof(buf));
+  CHECK_STR(buf, "hs\xc3\xbc\xe2\x82\xac.'\\");
+  sanitize_name(buf, "hs\xff\xfe\x80", sizeof(buf));
+  CHECK_STR(buf, "hs___");
+  sanitize_name(buf, "a\xc0\xaf\xed\xa0\x80\xf4\x90\x80\x80z",
+                sizeof(buf)); /* overlong, surrogate, > U+10FFFF */
+  CHECK_STR(buf, "a_________z");
+  sanitize_name(buf, "ab\xe2\x82", sizeof(buf)); /* a cut sequence */
+  CHECK_STR(buf, "ab__");
+  sanitize_name(buf, "0123456789abc\xf0\x9d\x84\x9e", sizeof(buf)); /* no room: left out whole */
+  CHECK_STR(buf, "0123456789abc");
 
   char path[32];
   CHECK_INT(path_join(path, sizeof(path), "/sys/fs/cgroup/", "/cpu"), 0);
