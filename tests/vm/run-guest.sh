@@ -24,12 +24,13 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 QEMU=$(command -v qemu-system-x86_64) || { echo "SKIP: qemu-system-x86_64 missing (apt-get install qemu-system-x86)"; exit 77; }
 BUSYBOX=/bin/busybox
 [ -x "$BUSYBOX" ] || { echo "SKIP: $BUSYBOX missing (apt-get install busybox-static)"; exit 77; }
-# The newest packaged kernel that is not the host's own (the host may run any kernel).
+# Debian 12's packaged kernel (6.1) if there, else the last of /boot in name order; VM_KERNEL
+# names another. Its modules come from /lib/modules/VERSION.
 KERNEL=""
-for k in /boot/vmlinuz-*; do
+for k in ${VM_KERNEL:-} /boot/vmlinuz-6.1.* /boot/vmlinuz-*; do
   [ -r "$k" ] || continue
-  v=${k#/boot/vmlinuz-}
-  [ -d "/lib/modules/$v/kernel" ] && KERNEL=$k KVER=$v
+  v=${k#*/vmlinuz-}
+  [ -d "/lib/modules/$v/kernel" ] && { KERNEL=$k KVER=$v; [ -n "${VM_KERNEL:-}" ] || [[ $v == 6.1.* ]] && break; }
 done
 [ -n "$KERNEL" ] || { echo "SKIP: no guest kernel under /boot with modules (apt-get install linux-image-amd64)"; exit 77; }
 [ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root (reads the packaged kernel, exports / to the guest)"; exit 77; }

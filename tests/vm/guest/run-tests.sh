@@ -10,6 +10,9 @@ shift
 failed=0
 for t in "$@"; do
   name=vm-$VM_LAYOUT/$(basename "$t" .sh)
+  # A "# vm-layouts: ..." line limits a test to those layouts (Docker: v2 only).
+  layouts=$(sed -n 's/^# vm-layouts: //p' "$t")
+  [ -z "$layouts" ] || [[ " $layouts " == *" $VM_LAYOUT "* ]] || continue
   start=$(date +%s)
   timeout -k 5 "${VM_TEST_TIMEOUT:-150}" bash "$t" >"/tmp/vm-test.out" 2>&1
   rc=$?
