@@ -12,9 +12,20 @@ phase() { echo "[$((SECONDS - T0)) s] $*"; }
 kpath() {
   if [ "$VM_LAYOUT" = v2 ]; then echo "$CG/$2/$3"; else echo "$CG/$1/$2/$3"; fi
 }
-kread() { cat "$(kpath "$@")"; }
+# The helpers below use bash builtins where they can: under emulation a fork and exec of a
+# program costs about 0.1 s, and the checks make hundreds of reads.
+kread() { local f; f=$(kpath "$@") && echo "$(<"$f")"; }
 # kkey FILE KEY: the value after "KEY" (space- or '='-separated) in a flat keyed file.
-kkey() { awk -v k="$2" '{ for (i = 1; i < NF; i++) if ($i == k) { print $(i+1); exit } }' FS='[ =]' "$1"; }
+kkey() {
+  local line w i
+  while IFS= read -r line; do
+    w=(${line//=/ })
+    for ((i = 0; i + 1 < ${#w[@]}; i++)); do
+      [ "${w[$i]}" = "$2" ] && { echo "${w[$((i + 1))]}"; return 0; }
+    done
+  done <"$1"
+  return 1
+}
 
 # ctr_make REL: the container's cgroup (v2: every controller enabled in each new parent).
 ctr_make() {
@@ -52,8 +63,16 @@ in_ctr() {
 }
 
 # ctr_pids REL: the PIDs in the container's cgroup (v2 tree / v1 pids hierarchy).
-ctr_pids() { cat "$(kpath pids "$1" cgroup.procs)"; }
-ctr_threads() { if [ "$VM_LAYOUT" = v2 ]; then cat "$CG/$1/cgroup.threads"; else cat "$CG/pids/$1/tasks"; fi; }
+ctr_pids() { echo "$(<"$(kpath pids "$1" cgroup.procs)")"; }
+ctr_threads() { if [ "$VM_LAYOUT" = v2 ]; then echo "$(<"$CG/$1/cgroup.threads")"; else echo "$(<"$CG/pids/$1/tasks")"; fi; }
+
+# tstate TID: the thread's state letter in /proc/TID/stat.
+tstate() {
+  local l
+  read -r l <"/proc/$1/stat" 2>/dev/null || return 1
+  l=${l##*) }
+  echo "${l%% *}"
+}
 
 ctr_remove() { # ctr_remove REL: rmdir in every hierarchy
   local c
@@ -62,16 +81,47 @@ ctr_remove() { # ctr_remove REL: rmdir in every hierarchy
   fi
 }
 
+# lib.sh's CSV helpers again, without programs.
+csv_file() { # the newest CSV file of INSTANCE TYPE-INSTANCE
+  local f last=""
+  for f in "$WORK/csv/$TESTHOST/container-$1/$2"-[0-9][0-9][0-9][0-9]-*; do [ -e "$f" ] && last=$f; done
+  [ -n "$last" ] && echo "$last"
+}
+csv_rows() {
+  local f l
+  f=$(csv_file "$1" "$2") || return 1
+  while IFS= read -r l; do [[ $l == epoch* ]] || echo "$l"; done <"$f"
+}
+csv_count() {
+  local f l n=0
+  f=$(csv_file "$1" "$2") && while IFS= read -r l; do [[ $l == epoch* ]] || n=$((n + 1)); done <"$f"
+  echo "$n"
+}
+wait_for_csv() { # INSTANCE TYPE-INSTANCE MIN_ROWS TIMEOUT_S
+  local i
+  for ((i = 0; i < $4 * 4; i++)); do
+    [ "$(csv_count "$1" "$2")" -ge "$3" ] && return 0
+    sleep 0.25
+  done
+  return 1
+}
 # last_row INSTANCE TYPE-INSTANCE: the newest CSV row, "epoch,v1[,v2...]".
-last_row() { csv_rows "$1" "$2" | tail -n 1; }
+last_row() {
+  local f l last=""
+  f=$(csv_file "$1" "$2") && while IFS= read -r l; do last=$l; done <"$f"
+  echo "$last"
+}
 # col ROW N: the N-th value of a row (1 = the first value after the time), as an integer.
-col() { echo "$1" | cut -d, -f$(($2 + 1)) | cut -d. -f1; }
+col() {
+  local IFS=,
+  local v=($1)
+  v=${v[$2]:-}
+  echo "${v%%.*}"
+}
 
 # wait_rows INSTANCE TYPE-INSTANCE N TIMEOUT: wait for N more rows than now.
 wait_rows() {
-  local base
-  base=$(csv_rows "$1" "$2" | wc -l)
-  wait_for_csv "$1" "$2" $((base + $3)) "$4"
+  wait_for_csv "$1" "$2" $(($(csv_count "$1" "$2") + $3)) "$4"
 }
 
 # same WHAT CSV_VALUE KERNEL_VALUE [TOLERANCE] (a check line with both numbers, also listed in
@@ -80,13 +130,20 @@ IDS=()
 same() {
   local what=$1 got=$2 want=$3 tol=${4:-0}
   IDS+=("$what = $got (kernel: $want)")
-  check "$what: plugin $got, kernel $want (+-$tol)" \
-    awk -v a="$got" -v b="$want" -v t="$tol" 'BEGIN{ d = a - b; if (d < 0) d = -d; exit !(a != "" && b != "" && d <= t) }'
+  check "$what: plugin $got, kernel $want (+-$tol)" within "$got" "$want" "$tol"
+}
+within() { # within A B TOLERANCE: integers A and B differ by at most TOLERANCE
+  [[ $1 =~ ^-?[0-9]+$ && $2 =~ ^-?[0-9]+$ ]] || return 1
+  local d=$(($1 - $2))
+  [ "${d#-}" -le "$3" ]
 }
 
 # dispatched INSTANCE: every identifier collectd wrote for the container (type-type_instance).
 dispatched() {
-  ls -1 "$WORK/csv/$TESTHOST/container-$1" 2>/dev/null | sed 's/-[0-9]\{4\}-[0-9][0-9]-[0-9][0-9]$//' | sort -u
+  local f
+  for f in "$WORK/csv/$TESTHOST/container-$1"/*; do
+    [ -e "$f" ] && f=${f##*/} && echo "${f%-[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]}"
+  done | sort -u
 }
 
 # stop_ctr REL / cont_ctr REL: SIGSTOP / SIGCONT every process of the container.

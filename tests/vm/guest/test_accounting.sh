@@ -179,8 +179,7 @@ fi
 nthreads=$(ctr_threads "$REL" | wc -l)
 nT=0
 for t in $(ctr_threads "$REL"); do
-  s=$(sed 's/.*) //' "/proc/$t/stat" | cut -d' ' -f1)
-  [ "$s" = T ] && nT=$((nT + 1))
+  [ "$(tstate "$t")" = T ] && nT=$((nT + 1))
 done
 same "ps_state-stopped (threads in state T in /proc/TID/stat)" "$(col "$(last_row "$NAME" ps_state-stopped)" 1)" "$nT"
 check "every thread is stopped ($nT of $nthreads)" test "$nT" -eq "$nthreads"
@@ -215,7 +214,6 @@ cont_ctr "$REL"
 stop_collectd
 check "no ERROR lines in collectd's log" test -z "$(errors_in_log)"
 errors_in_log | head -5
-swapoff /dev/vdb 2>/dev/null
 echo "--- identifiers checked against the kernel's files ($VM_LAYOUT):"
 printf '  %s\n' "${IDS[@]}"
 finish

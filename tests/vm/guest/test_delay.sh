@@ -27,21 +27,30 @@ fi
 write_config 1 "  DockerRoot \"$WORK/docker\"
   Container \"/^vm_/\""
 start_collectd || { fail "collectd starts"; finish; exit; }
-# The plugin counts a process in full when it was born in the container after its previous read;
-# one it finds there (or that joined later, as in_ctr's shell does) counts from its first read on.
-# So a launcher joins, stops itself until the plugin has read it (its values then are its
-# baseline), and then forks the workload, born in the container.
-in_ctr "$REL" sh -c 'kill -STOP $$
+# The plugin counts a process in full when it was born after the container's previous read (it
+# cannot tell where), else from the first read that sees it. So a launcher stops itself, a read
+# of the container passes, and then it joins: its frozen values are the plugin's baseline of it.
+# Once the plugin has read it, it forks the workload, born in the container.
+sh -c 'kill -STOP $$
   sh -c "while :; do :; done" &
   sleep 600 &
   dd if=/dev/vda of=/dev/null bs=4k count=100000 iflag=direct status=none &
-  wait'
-L=$LAST_PID
-for i in $(seq 1 50); do [ "$(sed 's/.*) //' /proc/$L/stat | cut -d' ' -f1)" = T ] && break; sleep 0.1; done
+  wait' &
+L=$!
+PIDS_STARTED+=("$L")
+for i in $(seq 1 50); do [ "$(tstate "$L")" = T ] && break; sleep 0.1; done
+check "the empty container is read after the launcher's birth" wait_rows "$NAME" ps_cputime 1 20
+for f in $(ctr_procs_files "$REL"); do echo "$L" >"$f"; done
 check "delay rows of the launcher appear" wait_for_csv "$NAME" total_time_in_ms-delay_cpu 2 30
 pstat() { # pstat PID: run_delay (ns), block I/O delay (ticks), voluntary, involuntary switches
-  echo "$(cut -d' ' -f2 /proc/$1/schedstat) $(sed 's/.*) //' /proc/$1/stat | cut -d' ' -f40)" \
-    "$(awk '/^voluntary_ctxt_switches/{v=$2} /^nonvoluntary_ctxt_switches/{n=$2} END{print v, n}' /proc/$1/status)"
+  local run l k val v n
+  read -r _ run _ <"/proc/$1/schedstat"
+  read -r l <"/proc/$1/stat"
+  l=(${l##*) })
+  while read -r k val; do
+    case $k in voluntary_ctxt_switches:) v=$val ;; nonvoluntary_ctxt_switches:) n=$val ;; esac
+  done <"/proc/$1/status"
+  echo "$run ${l[39]} $v $n"
 }
 read -r L_run L_blk L_vol L_invol < <(pstat "$L")
 kill -CONT "$L"
@@ -58,7 +67,7 @@ echo
 run_ns=0 blk_ticks=0 vol=0 invol=0
 for p in $(ctr_pids "$REL"); do
   read -r r b v i < <(pstat "$p")
-  echo "process $p ($(cat /proc/$p/comm)): run_delay $r ns, blkio $b ticks, switches $v/$i"
+  echo "process $p ($(</proc/$p/comm)): run_delay $r ns, blkio $b ticks, switches $v/$i"
   [ "$p" = "$L" ] && r=$((r - L_run)) b=$((b - L_blk)) v=$((v - L_vol)) i=$((i - L_invol))
   run_ns=$((run_ns + r)) blk_ticks=$((blk_ticks + b)) vol=$((vol + v)) invol=$((invol + i))
 done

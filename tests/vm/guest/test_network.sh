@@ -40,7 +40,11 @@ check "rows after the traffic" wait_rows "$NAME" if_octets-vmv1 2 20
 echo "--- dispatched for $NAME ($VM_LAYOUT):"
 dispatched "$NAME" | tr '\n' ' '
 echo
-stat() { ip netns exec "$NS" cat "/sys/class/net/vmv1/statistics/$1"; }
+# The kernel's counters of vmv1 in its namespace (its own sysfs, as ip netns exec mounts it).
+declare -A K
+while read -r k v; do K[$k]=$v; done < <(ip netns exec "$NS" sh -c \
+  'cd /sys/class/net/vmv1/statistics && for f in *; do echo "$f $(cat $f)"; done')
+stat() { echo "${K[$1]}"; }
 for t in octets:bytes packets:packets errors:errors dropped:dropped; do
   row=$(last_row "$NAME" "if_${t%%:*}-vmv1")
   same "if_${t%%:*}-vmv1 rx (netns $NS: vmv1 statistics/rx_${t#*:})" "$(col "$row" 1)" "$(stat "rx_${t#*:}")"

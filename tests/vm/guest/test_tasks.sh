@@ -35,9 +35,11 @@ DD=$LAST_PID
 
 # The kernel's view: how many of the container's threads are in each state.
 proc_states() {
-  local t
-  for t in $(ctr_threads "$REL"); do sed 's/.*) //' "/proc/$t/stat" 2>/dev/null | cut -d' ' -f1; done |
-    sort | uniq -c | awk '{printf "%s=%s ", $2, $1}'
+  local t R=0 D=0 S=0
+  for t in $(ctr_threads "$REL"); do
+    case $(tstate "$t") in R) R=$((R + 1)) ;; D) D=$((D + 1)) ;; S) S=$((S + 1)) ;; esac
+  done
+  echo "R=$R D=$D S=$S"
 }
 check "ps_state rows appear" wait_for_csv "$NAME" ps_state-running 3 30
 agree=0 rows=0
@@ -47,8 +49,7 @@ for i in 1 2 3 4 5 6; do
   r=$(col "$(last_row "$NAME" ps_state-running)" 1)
   b=$(col "$(last_row "$NAME" ps_state-blocked)" 1)
   s=$(col "$(last_row "$NAME" ps_state-sleeping)" 1)
-  kr=$(grep -o 'R=[0-9]*' <<<"$k" | cut -d= -f2) kd=$(grep -o 'D=[0-9]*' <<<"$k" | cut -d= -f2)
-  ks=$(grep -o 'S=[0-9]*' <<<"$k" | cut -d= -f2)
+  read -r kr kd ks <<<"${k//[RDS]=/}"
   echo "plugin: running=$r blocked=$b sleeping=$s; /proc/TID/stat: $k"
   rows=$((rows + 1))
   [ "$r" = "${kr:-0}" ] && [ "$b" = "${kd:-0}" ] && [ "$s" = "${ks:-0}" ] && agree=$((agree + 1))
@@ -61,7 +62,9 @@ check "ps_state running/blocked/sleeping equal /proc/TID/stat's R/D/S ($agree of
 check "two busy loops are running ($r)" test "$r" = 2
 check "the throttled write is blocked ($b)" test "$b" = 1
 
-# load: each row is the previous one damped by exp(-dt/period) towards running + blocked.
+# load: each row is the previous one damped by exp(-dt/period) towards running + blocked. dt is
+# taken from the rows' times, the plugin's from its clock at the task sample, a little later in
+# a busy guest: 0.3 s of difference at 4 tasks moves the 1-minute value by 0.02.
 paste -d, <(csv_rows "$NAME" ps_state-running) <(csv_rows "$NAME" ps_state-blocked) <(csv_rows "$NAME" load) >"$WORK/load.csv"
 read -r bad compared < <(awk -F, 'NR > 1 && $1 == $3 && $3 == $5 {
     m++
@@ -69,11 +72,11 @@ read -r bad compared < <(awk -F, 'NR > 1 && $1 == $3 && $3 == $5 {
     for (i = 0; i < 3; i++) {
       e = exp(-dt / (i == 0 ? 60 : i == 1 ? 300 : 900))
       want = L[i] * e + a * (1 - e); got = $(6 + i)
-      if (got - want > 0.002 || want - got > 0.002) { print "row " NR " load[" i "]: " got " != " want " (dt " dt ", active " a ")" >"/dev/stderr"; n++ }
+      if (got - want > tol || want - got > tol) { print "row " NR " load[" i "]: " got " != " want " (dt " dt ", active " a ")" >"/dev/stderr"; n++ }
     }
   }
   { t = $5; L[0] = $6; L[1] = $7; L[2] = $8 }
-  END { print n + 0, m + 0 }' "$WORK/load.csv" | tail -n 1)
+  END { print n + 0, m + 0 }' tol=0.025 "$WORK/load.csv" | tail -n 1)
 load=$(last_row "$NAME" load)
 IDS+=("load = ${load#*,} (the damping of running + blocked over the rows' times)")
 check "load follows running + blocked with the kernel's damping ($bad of $compared rows off)" \
