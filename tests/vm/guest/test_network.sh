@@ -1,8 +1,8 @@
 #!/bin/bash
 # Network counters from a container's own network namespace: a veth pair between the guest's
-# namespace and a new one (addresses from 10.231.0.0/24, only inside this guest, no IPv6), a
-# process of the container in the new namespace, ping traffic from inside it. Every if_* value
-# of the container's interface is compared with the kernel's statistics in that namespace.
+# namespace and a new one (addresses from 10.231.0.0/24, only inside this guest; no IPv6, no
+# ARP), a process of the container in the new namespace, ping traffic from inside it. Every if_*
+# value of the container's interface is compared with the kernel's statistics in that namespace.
 . "$(dirname "$0")/lib.sh"
 require_root
 command -v ip >/dev/null || skip "needs iproute2"
@@ -20,6 +20,10 @@ ip link set vmv0 up
 ip -n "$NS" addr add 10.231.0.2/24 dev vmv1
 ip -n "$NS" link set vmv1 up
 ip -n "$NS" link set lo up
+# Permanent neighbour entries: no ARP, whose probes would come seconds after the pings and move
+# the counters while they are compared.
+ip neigh replace 10.231.0.2 lladdr "$(ip -n "$NS" -br link show vmv1 | awk '{print $3}')" dev vmv0 nud permanent
+ip -n "$NS" neigh replace 10.231.0.1 lladdr "$(ip -br link show vmv0 | awk '{print $3}')" dev vmv1 nud permanent
 
 ID=$(random_id)
 REL=docker/$ID
@@ -50,7 +54,10 @@ for t in octets:bytes packets:packets errors:errors dropped:dropped; do
   same "if_${t%%:*}-vmv1 rx (netns $NS: vmv1 statistics/rx_${t#*:})" "$(col "$row" 1)" "$(stat "rx_${t#*:}")"
   same "if_${t%%:*}-vmv1 tx (netns $NS: vmv1 statistics/tx_${t#*:})" "$(col "$row" 2)" "$(stat "tx_${t#*:}")"
 done
-check "the pings were counted (>= 20 packets each way)" test "$(col "$(last_row "$NAME" if_packets-vmv1)" 2)" -ge 20
+# 20 echo requests out and 20 replies in, 1000 + 8 + 20 + 14 bytes each on the wire.
+check "exactly the pings were counted (20 packets, 20840 bytes each way)" \
+  test "$(last_row "$NAME" if_packets-vmv1 | cut -d, -f2-)" = 20,20 -a \
+  "$(last_row "$NAME" if_octets-vmv1 | cut -d, -f2-)" = 20840,20840
 check "no value for the namespace's lo (ignored by default)" test -z "$(csv_file "$NAME" if_octets-lo)"
 check "no value for the guest's own vmv0" test -z "$(csv_file "$NAME" if_octets-vmv0)"
 stop_collectd
