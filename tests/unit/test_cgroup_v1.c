@@ -297,6 +297,53 @@ static void test_trees(void) {
   CHECK_INT(e.count, 0);
 }
 
+/* Debian 12's kernel (6.1) on a pure v1 host with systemd's mounts (cpu and cpuacct are one
+ * "cpu,cpuacct" hierarchy), from the guest tests (tests/vm): a container with a CPU quota, memory
+ * and memsw limits, an OOM kill, direct I/O to vda and swap reads from vdb (6.1 counts v1 I/O
+ * only on devices with a throttle rule: the capture set one on both). */
+static void test_guest_tree(void) {
+  char base[1024];
+  snprintf(base, sizeof(base), "%s/guest-v1-debian12/sys/fs/cgroup", fixture_dir());
+  static const char *const ctl[] = {"cpu", "cpuacct", "memory", "blkio", "pids"};
+  int fds[5];
+  for (int i = 0; i < 5; i++) {
+    char sub[256];
+    snprintf(sub, sizeof(sub),
+             "%s/docker/b0c5e1d2a3f4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0", ctl[i]);
+    fds[i] = open_dir(base, sub);
+    CHECK(fds[i] >= 0);
+  }
+  cgv1_dirs_t d = {fds[0], fds[1], fds[2], fds[3], fds[4], false, false};
+  cg_metrics_t m = {0};
+  errs_t e = {0};
+  cgv1_read(&d, ~0u, &m, on_err, &e);
+  CHECK_U64(m.cpu_user_us, 4836000);
+  CHECK_U64(m.cpu_system_us, 4092000);
+  CHECK_U64(m.cfs_periods, 251);
+  CHECK_U64(m.cfs_throttled_periods, 243);
+  CHECK_U64(m.cfs_throttled_us, 32364133);
+  CHECK(m.has_cpu_quota);
+  CHECK_U64(m.cpu_quota_us, 50000);
+  CHECK_U64(m.mem_usage, 15708160);
+  CHECK_U64(m.mem_limit, 16777216);
+  CHECK_U64(m.mem_anon, 12263424);
+  CHECK_U64(m.mem_file, 2285568);
+  CHECK_U64(m.mem_swap, 11911168);
+  CHECK_U64(m.pgfault, 9409);
+  CHECK_U64(m.pgmajfault, 101);
+  CHECK_U64(m.oom_kill, 1);
+  CHECK_U64(m.mem_peak, 16777216);
+  CHECK_INT(m.n_blkdev, 2);
+  CHECK_DEV(&m, 254, 0, 2097152, 4194304, 32, 64);
+  CHECK_DEV(&m, 254, 16, 233472, 0, 57, 0);
+  CHECK_U64(m.pids_current, 2);
+  CHECK_U64(m.pids_max, 64);
+  CHECK_INT(e.count, 0);
+  for (int i = 0; i < 5; i++)
+    if (fds[i] >= 0)
+      close(fds[i]);
+}
+
 /* ---- malformed input ---- */
 
 static char tmpdir[256];
@@ -690,6 +737,7 @@ int main(void) {
   else
     TEST_SKIP_PART("test_cgroup_v1: real-file tests: %s not found", shared_fixture_dir());
   test_trees();
+  test_guest_tree();
   int dfd = make_tmp();
   test_valid_tmp(dfd);
   test_without_limits(dfd);

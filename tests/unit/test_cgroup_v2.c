@@ -818,6 +818,46 @@ static void test_trees(void) {
   CHECK_INT(e.count, 0);
 }
 
+/* Debian 12's kernel (6.1) on a pure v2 host, from the guest tests (tests/vm): a container with
+ * a CPU cap, memory and swap limits, an OOM kill, direct I/O to vda and swap on vdb. */
+static void test_guest_tree(void) {
+  errs_t e = {0};
+  int fd = open_tree("guest-v2-debian12",
+                     "docker/b0c5e1d2a3f4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0");
+  CHECK(fd >= 0);
+  if (fd < 0)
+    return;
+  cg_metrics_t m = {0};
+  CHECK(cgv2_read(fd, ~0u, &m, on_err, &e) > 0);
+  CHECK_U64(m.cpu_user_us, 5174911);
+  CHECK_U64(m.cpu_system_us, 5199983);
+  CHECK_U64(m.cfs_periods, 212);
+  CHECK_U64(m.cfs_throttled_periods, 207);
+  CHECK_U64(m.cfs_throttled_us, 27179650);
+  CHECK(m.has_cpu_quota);
+  CHECK_U64(m.cpu_quota_us, 50000);
+  CHECK_U64(m.cpu_period_us, 100000);
+  CHECK_U64(m.mem_usage, 12664832);
+  CHECK_U64(m.mem_limit, 16777216);
+  CHECK_U64(m.mem_anon, 10547200);
+  CHECK_U64(m.mem_file, 614400);
+  CHECK_U64(m.mem_swap, 14553088);
+  CHECK_U64(m.pgfault, 9341);
+  CHECK_U64(m.pgmajfault, 87);
+  CHECK_U64(m.oom_kill, 1);
+  CHECK_U64(m.mem_peak, 16777216);
+  CHECK_INT(m.n_blkdev, 2);
+  CHECK_DEV(&m, 254, 0, 2097152, 4194304, 32, 64);
+  CHECK_DEV(&m, 254, 16, 274432, 21417984, 67, 5229);
+  CHECK_U64(m.pids_current, 2);
+  CHECK_U64(m.pids_max, 64);
+  CHECK_U64(m.psi[CG_PSI_CPU].some_total_us, 16087817);
+  CHECK_U64(m.psi[CG_PSI_CPU].full_total_us, 14487532);
+  CHECK(m.psi[CG_PSI_MEMORY].has_full && m.psi[CG_PSI_IO].has_full);
+  CHECK_INT(e.count, 0);
+  close(fd);
+}
+
 /* This machine's own cgroup v2 / unified tree, if any: no errors expected. */
 static void test_live(void) {
   static const char *const dirs[] = {"/sys/fs/cgroup/unified", "/sys/fs/cgroup"};
@@ -857,6 +897,7 @@ int main(void) {
     TEST_SKIP_PART("test_cgroup_v2: real-file tests: %s not found", shared_fixture_dir());
   }
   test_trees();
+  test_guest_tree();
   test_malformed();
   test_many_devices();
   test_without_limits();

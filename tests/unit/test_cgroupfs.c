@@ -157,6 +157,8 @@ static void test_fixture_trees(void) {
       {"hybrid", CG_LAYOUT_HYBRID},
       {"podman", CG_LAYOUT_V2},
       {"lxc", CG_LAYOUT_V2},
+      {"guest-v1-debian12", CG_LAYOUT_V1},
+      {"guest-v2-debian12", CG_LAYOUT_V2},
   };
   for (size_t i = 0; i < sizeof(trees) / sizeof(trees[0]); i++) {
     char root[PATH_MAX];
@@ -168,6 +170,18 @@ static void test_fixture_trees(void) {
       fprintf(stderr, "tree %s: layout %s\n", trees[i].tree, cg_layout_name(l.kind));
     CHECK_INT(l.kind, trees[i].kind);
   }
+  /* systemd's pure v1 mounts: cpu and cpuacct share "cpu,cpuacct", with a symlink for each. */
+  char root[PATH_MAX], want[PATH_MAX + 16];
+  snprintf(root, sizeof(root), "%s/guest-v1-debian12/sys/fs/cgroup", fixture_dir());
+  cg_layout_t l;
+  CHECK_INT(cg_layout_detect(root, &l), 0);
+  snprintf(want, sizeof(want), "%s/cpu", root);
+  CHECK_STR(l.v1[CG_V1_CPU], want);
+  snprintf(want, sizeof(want), "%s/cpuacct", root);
+  CHECK_STR(l.v1[CG_V1_CPUACCT], want);
+  snprintf(want, sizeof(want), "%s/pids", root);
+  CHECK_STR(l.v1[CG_V1_PIDS], want);
+  CHECK_STR(l.v2, "");
 }
 
 int main(void) {
