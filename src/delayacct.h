@@ -90,7 +90,8 @@ int delay_sample_container(delay_state_t *st, const pid_t *tgids, size_t n,
 
 /* delay_sample_container for several containers at once: their processes' taskstats in one
  * batched query (taskstats_query_tgids), so a read callback's containers cost two system calls
- * per 32 processes instead of two per process. */
+ * per batch of processes (as many as the socket's buffer holds, at most GENL_BATCH) instead of
+ * two per process. */
 typedef struct {
   delay_state_t *st;               /* in: the container's state */
   const pid_t *tgids;              /* in: its processes */

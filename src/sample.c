@@ -272,9 +272,17 @@ static int sample_tasks(const sample_host_t *h, sample_state_t *st, int dirfd,
   /* The start times go to the delay accounting (not for the host: no delays). */
   procstate_starts_t *starts = st->is_host ? NULL : &st->starts;
   st->task_keep.list_files = st->dirs_kept ? st->files : NULL;
-  return h->proc_root >= 0 ? task_sample_subtree_at(dirfd, h->proc_root, &st->task_method, counts,
-                                                    starts, &st->task_keep)
-                           : task_sample_subtree(dirfd, h->proc_path, &st->task_method, counts);
+  if (h->proc_root < 0)
+    return task_sample_subtree(dirfd, h->proc_path, &st->task_method, counts);
+  task_budget_t budget = {0}; /* the defaults: TASK_MAX_DIRS directories, TASK_MAX_MS */
+  int rc = task_sample_subtree_budget(dirfd, h->proc_root, &st->task_method, counts, starts,
+                                      &st->task_keep, &budget);
+  if (budget.cut && st->on_error) /* said once per container, as for a file */
+    st->on_error(st->error_ctx, "task states (limit)", -E2BIG,
+                 budget.cut == TASK_CUT_DIRS
+                     ? "more child cgroups than one sample reads (the first counted)"
+                     : "its tasks took longer than one sample may (those counted so far)");
+  return rc;
 }
 
 static uint64_t task_counts_total(const task_counts_t *t) {

@@ -69,6 +69,11 @@ void container_report_error(void *ctx, const char *file, int err, const char *wh
       return;
   if (c->n_complained < MAX_COMPLAINTS)
     snprintf(c->complained[c->n_complained++], sizeof(c->complained[0]), "%s", file);
+  if (err == -E2BIG) { /* a per-read limit, not a broken file */
+    WARNING(PLUGIN_NAME " plugin: container %s: %s: %s; its other values are still collected.",
+            c->name, file, what);
+    return;
+  }
   WARNING(PLUGIN_NAME " plugin: container %s: cannot use %s/%s: %s (%s); the container's other "
                       "values are still collected.",
           c->name, c->relpath, file, what, err ? strerror(err < 0 ? -err : err) : "bad format");

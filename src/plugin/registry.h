@@ -63,7 +63,8 @@ void registry_with_watch(int wd, void (*fn)(container_t *c));
 void registry_clear(void);
 void registry_fresh_free(void);
 
-/* A file of c that exists but cannot be used: said once per container and file. */
+/* A file of c that exists but cannot be used (err -E2BIG: a per-read limit was reached, what
+ * says which): said once per container and file. */
 void container_report_error(void *ctx, const char *file, int err, const char *what);
 
 #endif

@@ -235,6 +235,10 @@ static void network_result(container_t *c, const container_sample_t *sm) {
   const netns_result_t *res = &sm->net;
   switch (sm->net_status) {
   case NETNS_OK:
+    if (res->n_ifs_total > res->n_ifs)
+      container_report_error(c, "interfaces (limit)", -E2BIG,
+                             "more interfaces than one read takes (the first ones collected)");
+    break;
   case NETNS_NO_PID:
   case NETNS_SKIPPED:
   case NETNS_STOPPED:

@@ -280,7 +280,11 @@ cgroups_up() {
   PIDS_STARTED+=($!)
   CPIDS[$HS_ID]+=" $!"
 }
-cgroups_down() { remove_container "$HS_ID"; }
+cgroups_down() {
+  check "hs_cgroups: a WARNING says the task sample's limit was reached, once" \
+    test "$(grep -c 'container hs_cgroups: task states (limit)' "$WORK/collectd.log")" -eq 1
+  remove_container "$HS_ID"
+}
 phase "cgroups (5000 nested children)" 1 cgroups_up cgroups_down
 
 # ---- interfaces ----
@@ -300,6 +304,8 @@ interfaces_down() {
   n=$(ls "$WORK/csv/$TESTHOST/container-hs_ifaces/" 2>/dev/null | grep -c '^if_octets-')
   echo "hs_ifaces: $n interfaces dispatched of 501"
   check "hs_ifaces: at most 256 interfaces dispatched (NETNS_MAX_IFS; $n)" test "$n" -le 256 -a "$n" -ge 1
+  check "hs_ifaces: a WARNING says the interface limit was reached, once" \
+    test "$(grep -c 'container hs_ifaces: interfaces (limit)' "$WORK/collectd.log")" -eq 1
   remove_container "$HS_ID"
   ip netns del "$NS"
 }

@@ -1900,7 +1900,7 @@ static void check_network_round(int line, const net_container_t *cs, unsigned lo
  * veth pairs); the fake ProcRoot links each fake PID's ns/net to a real process's. */
 static void test_shard_network(void) {
   if (geteuid() != 0 || system("ip -V >/dev/null 2>&1") != 0) {
-    printf("test_shard_network: skipped (needs root and iproute2)\n");
+    TEST_SKIP_PART("test_shard_network needs root and iproute2");
     return;
   }
   char tree[PATH_MAX];

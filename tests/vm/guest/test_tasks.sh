@@ -2,7 +2,7 @@
 # Task states and load: a container with two busy loops (R), a sleeper (S) and a direct write held
 # up by an I/O throttle of 1 KiB/s on the virtio disk (D, uninterruptible block I/O). The plugin's
 # ps_state values are compared with the states /proc/TID/stat gives for the container's threads,
-# and its load with the kernel's damping applied to its own running + blocked counts.
+# and its load with the kernel's fixed-point calc_load steps of its own running + blocked counts.
 . "$(dirname "$0")/lib.sh"
 require_root
 
@@ -62,25 +62,34 @@ check "ps_state running/blocked/sleeping equal /proc/TID/stat's R/D/S ($agree of
 check "two busy loops are running ($r)" test "$r" = 2
 check "the throttled write is blocked ($b)" test "$b" = 1
 
-# load: each row is the previous one damped by exp(-dt/period) towards running + blocked. dt is
-# taken from the rows' times, the plugin's from its clock at the task sample, a little later in
-# a busy guest: 0.3 s of difference at 4 tasks moves the 1-minute value by 0.02.
+# load: the plugin advances it as the kernel does, on a 5 s clock of its own with the kernel's
+# fixed-point calc_load (FSHIFT 11, EXP 1884/2014/2037), so between two rows the three averages
+# either stay or move by one or more whole kernel steps towards running + blocked (steady here).
 paste -d, <(csv_rows "$NAME" ps_state-running) <(csv_rows "$NAME" ps_state-blocked) <(csv_rows "$NAME" load) >"$WORK/load.csv"
-read -r bad compared < <(awk -F, 'NR > 1 && $1 == $3 && $3 == $5 {
-    m++
-    dt = $5 - t; a = $2 + $4
-    for (i = 0; i < 3; i++) {
-      e = exp(-dt / (i == 0 ? 60 : i == 1 ? 300 : 900))
-      want = L[i] * e + a * (1 - e); got = $(6 + i)
-      if (got - want > tol || want - got > tol) { print "row " NR " load[" i "]: " got " != " want " (dt " dt ", active " a ")" >"/dev/stderr"; n++ }
+read -r bad compared moved < <(awk -F, '
+  function step(l, e, a) { n = l * e + a * (2048 - e); if (a >= l) n += 2047; return int(n / 2048) }
+  NR > 1 && $1 == $3 && $3 == $5 {
+    m++; a = ($2 + $4) * 2048; same = 1; ok = 0
+    for (i = 0; i < 3; i++) { q[i] = int($(6 + i) * 2048 + 0.5); if (q[i] != P[i]) same = 0 }
+    if (same) ok = 1
+    else {
+      moved++
+      for (i = 0; i < 3; i++) c[i] = P[i]
+      for (k = 1; k <= 4 && !ok; k++) {
+        hit = 1
+        for (i = 0; i < 3; i++) { c[i] = step(c[i], E[i], a); if (c[i] != q[i]) hit = 0 }
+        ok = hit
+      }
     }
+    if (!ok) { print "row " NR ": load " $6 "," $7 "," $8 " is no kernel step from the row before (active " $2 + $4 ")" >"/dev/stderr"; n_bad++ }
   }
-  { t = $5; L[0] = $6; L[1] = $7; L[2] = $8 }
-  END { print n + 0, m + 0 }' tol=0.025 "$WORK/load.csv" | tail -n 1)
+  { for (i = 0; i < 3; i++) P[i] = int($(6 + i) * 2048 + 0.5) }
+  BEGIN { E[0] = 1884; E[1] = 2014; E[2] = 2037 }
+  END { print n_bad + 0, m + 0, moved + 0 }' "$WORK/load.csv" | tail -n 1)
 load=$(last_row "$NAME" load)
-IDS+=("load = ${load#*,} (the damping of running + blocked over the rows' times)")
-check "load follows running + blocked with the kernel's damping ($bad of $compared rows off)" \
-  test "$bad" = 0 -a "$compared" -ge 5
+IDS+=("load = ${load#*,} (whole kernel calc_load steps of running + blocked, every 5 s)")
+check "load moves by whole kernel steps towards running + blocked ($bad of $compared rows off, $moved moves)" \
+  test "$bad" = 0 -a "$compared" -ge 5 -a "$moved" -ge 1
 check "shortterm load rose above 0 (${load#*,})" awk -v l="$(echo "$load" | cut -d, -f2)" 'BEGIN{exit !(l > 0.1)}'
 # Lift the throttle: the held write completes and its process can go.
 if [ "$VM_LAYOUT" = v2 ]; then echo "$DEV wbps=max" >"$CG/$REL/io.max"; else
