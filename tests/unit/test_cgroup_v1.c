@@ -322,22 +322,22 @@ static void test_guest_tree(void) {
   CHECK_U64(m.cfs_periods, 251);
   CHECK_U64(m.cfs_throttled_periods, 243);
   CHECK_U64(m.cfs_throttled_us, 32364133);
-  CHECK(m.has_cpu_quota);
-  CHECK_U64(m.cpu_quota_us, 50000);
+  CHECK(m.limits.has_cpu_quota);
+  CHECK_U64(m.limits.cpu_quota_us, 50000);
   CHECK_U64(m.mem_usage, 15708160);
-  CHECK_U64(m.mem_limit, 16777216);
+  CHECK_U64(m.limits.mem_limit, 16777216);
   CHECK_U64(m.mem_anon, 12263424);
   CHECK_U64(m.mem_file, 2285568);
   CHECK_U64(m.mem_swap, 11911168);
   CHECK_U64(m.pgfault, 9409);
   CHECK_U64(m.pgmajfault, 101);
   CHECK_U64(m.oom_kill, 1);
-  CHECK_U64(m.mem_peak, 16777216);
+  CHECK_U64(m.limits.mem_peak, 16777216);
   CHECK_INT(m.n_blkdev, 2);
   CHECK_DEV(&m, 254, 0, 2097152, 4194304, 32, 64);
   CHECK_DEV(&m, 254, 16, 233472, 0, 57, 0);
   CHECK_U64(m.pids_current, 2);
-  CHECK_U64(m.pids_max, 64);
+  CHECK_U64(m.limits.pids_max, 64);
   CHECK_INT(e.count, 0);
   for (int i = 0; i < 5; i++)
     if (fds[i] >= 0)
