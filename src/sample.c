@@ -333,6 +333,7 @@ static void load_sample_now(const sample_host_t *h, sample_state_t *st) {
     return;
   }
   st->starts_sampled = st->task_method.kind == TASK_METHOD_PROCSTATE;
+  st->starts_fresh = st->starts_sampled;
   int freezer = open_cgroup_dir(h->freezer_root, st->relpath);
   int fz_err = 0;
   bool frozen = freezer_is_frozen(freezer, st->dir_v2, &fz_err);
@@ -375,8 +376,12 @@ static size_t prepare_delay(const sample_host_t *h, sample_state_t *st, containe
   s->delay_rc = 1;
   if (!(st->delay && h->collect_delay && procs_dir >= 0))
     return 0;
+  /* The same threads as at the last listing mean the same processes: only a load sample taken
+   * since then can say so (it runs every 5 s); otherwise the processes are listed again, or a new
+   * one would be seen late and its delays counted from then only. */
   int rc = 0;
-  uint64_t digest = st->starts_sampled ? procstate_starts_digest(&st->starts) : 0;
+  uint64_t digest = st->starts_fresh ? procstate_starts_digest(&st->starts) : 0;
+  st->starts_fresh = false;
   if (digest == 0 || digest != st->tgids_digest) {
     cgprocs_opts_t o = {.max_depth = CG_SUBTREE_MAX_DEPTH, .sorted_unique = true};
     st->tgids.n = 0;

@@ -83,6 +83,7 @@ typedef struct {
   task_method_t task_method;
   procstate_starts_t starts;  /* thread start times the load sample read, for the delays */
   bool starts_sampled;        /* the last load sample listed every thread in starts */
+  bool starts_fresh;          /* and no delay read has used it yet */
   procstate_keep_t task_keep; /* kept /proc stat fds of the load sample's threads */
   /* the processes */
   pid_list_t tgids;

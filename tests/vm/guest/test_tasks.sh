@@ -42,6 +42,9 @@ proc_states() {
   echo "R=$R D=$D S=$S"
 }
 check "ps_state rows appear" wait_for_csv "$NAME" ps_state-running 3 30
+# Task states are sampled every 5 s (the kernel's load clock) and each read reports the latest
+# sample: compare once a sample has seen every process started above.
+sleep 6
 agree=0 rows=0
 for i in 1 2 3 4 5 6; do
   wait_rows "$NAME" ps_state-running 1 10
