@@ -233,7 +233,8 @@ trap 'log "interrupted"; exit 130' INT TERM
 if [ -z "$REPORT_DIR" ]; then
 mkdir -p "$W/plugins" "$W/docker/containers" "$W/res"
 log "work directory $W, plugin $PLUGIN_SO, hierarchies: ${HIER[*]}"
-log "N = ${NS[*]}; warm-up ${WARMUP} s, window ${MEASURE} s per run; groups: ${ALL_GROUPS[*]}"
+if [ "$WL_ONLY" -eq 1 ]; then log "N runs: none (--sweep/--mix only)"; else log "N = ${NS[*]}"; fi
+log "warm-up ${WARMUP} s, window ${MEASURE} s per run; groups: ${ALL_GROUPS[*]}"
 if [ "$COMPACT_RUN" -eq 1 ]; then
   log "compact mode: compact-N and ccalib-N runs after every all-N (types: $COMPACT_TYPES)"
 else
