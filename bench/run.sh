@@ -275,6 +275,25 @@ build_floor() {
   fi
 }
 [ $NO_FLOOR -eq 0 ] && build_floor
+# The BPF comparison (bench/taskiter.c), where clang, bpftool, libbpf and the kernel's BTF are.
+TASKITER_BIN=""
+build_taskiter() {
+  local b=$W/bin
+  if ! command -v clang >/dev/null || ! command -v bpftool >/dev/null ||
+    [ ! -f /usr/include/bpf/libbpf.h ] || [ ! -f /sys/kernel/btf/vmlinux ]; then
+    log "taskiter: needs clang, bpftool, libbpf-dev and the kernel's BTF: skipped"
+    return 0
+  fi
+  if bpftool btf dump file /sys/kernel/btf/vmlinux format c >"$b/vmlinux.h" 2>"$W/taskiter-build.log" &&
+    clang -O2 -g -Wall -target bpf -D__TARGET_ARCH_x86 -I"$b" -c "$HERE/taskiter.bpf.c" -o "$b/taskiter.bpf.o" 2>>"$W/taskiter-build.log" &&
+    bpftool gen skeleton "$b/taskiter.bpf.o" name taskiter_bpf >"$b/taskiter.skel.h" 2>>"$W/taskiter-build.log" &&
+    gcc -O2 -Wall -Wextra -I"$b" -o "$b/taskiter" "$HERE/taskiter.c" -lbpf 2>>"$W/taskiter-build.log"; then
+    TASKITER_BIN=$b/taskiter
+  else
+    log "taskiter: does not build (see $W/taskiter-build.log): skipped"
+  fi
+}
+[ $NO_FLOOR -eq 0 ] && build_taskiter
 if [ -n "$AB_SO" ]; then # B: the same plugin directory but its container.so
   cp -r "$W/plugins" "$W/plugins-b"
   cp "$AB_SO" "$W/plugins-b/container.so"
@@ -388,6 +407,15 @@ run_floor() {
     log "floor ($1) failed: $(head -3 "$W/res/$1.floor.err")"
   log "$1 floor: $(tr '\n' ' ' <"$W/res/$1.floor")"
 }
+# run_taskiter NAME LIST: the BPF pass of bench/taskiter.c on LIST's containers for MEASURE s.
+run_taskiter() {
+  [ -n "$TASKITER_BIN" ] || return 0
+  local root=${HIER[${#HIER[@]} - 1]} # the unified tree (hybrid) or the v2 root: the default hierarchy
+  [ -f "$CGROOT/cgroup.controllers" ] || [ -d "$CGROOT/unified" ] || return 0
+  "$TASKITER_BIN" "$MEASURE" "$root" <"$2" >"$W/res/$1.taskiter" 2>&1 || log "taskiter ($1) failed"
+  log "$1 taskiter: $(tr '\n' ' ' <"$W/res/$1.taskiter")"
+}
+
 floor_get() { # floor_get NAME KIND: µs per container per read of that kind (all: every kind)
   awk -v k="$2" '$1 == "floor" && $2 == k { print $8; f = 1 } END { if (!f) print "nan" }' "$W/res/$1.floor" 2>/dev/null || echo nan
 }
@@ -707,6 +735,7 @@ run_workload() {
   Instances $(callbacks_for "$count")
   MetaFirst true" ""
   run_floor "$name" "$W/$name.list"
+  run_taskiter "$name" "$W/$name.list"
 }
 if [ $SWEEP -eq 1 ]; then
   for T in $SWEEP_THREADS; do
@@ -839,6 +868,21 @@ cost_row() {
 COST_HDR='%8s %8s %9s %8s %8s %9s %9s %10s %10s %9s %5s\n'
 COST_COLS=(run total dispatch own floor own/floor lists/ctr "heap plug" "heap cache" "heap flr" late)
 
+# taskiter_line sweep T... | taskiter_line mix: the BPF pass's cost per container, if it ran.
+taskiter_line() {
+  local kind=$1 T out="" f
+  shift
+  if [ "$kind" = mix ]; then set -- ""; fi
+  for T in "$@"; do
+    f=$W/res/$kind${T:+-$T}.taskiter
+    [ -s "$f" ] || continue
+    out+=$(awk -v T="$T" '$1 == "taskiter" { printf "%s%s µs per container (%s per pass; R %s S %s D %s)", (T != "" ? "T=" T ": " : ""), $9, $7, $11, $13, $15 }' "$f")"; "
+  done
+  [ -n "$out" ] || return 0
+  echo "BPF task iterator (bench/taskiter.c: one pass over every task on the host, counts per container"
+  echo "cgroup; the load sample's part only, against floor/thr x threads): ${out%; }"
+}
+
 # wl_report: the thread sweep and the mix.
 wl_report() {
   local T t0="" r
@@ -865,6 +909,8 @@ wl_report() {
         fl = (x[5] != "-" && y[5] != "-") ? sprintf("%.2f", (x[5] - y[5]) / n) : "-"
         printf "%8d %10.2f %10s %10.2f %10.2f\n", T, (x[2] - y[2]) / n, fl, (x[4] - y[4]) / n, (y[2] > 0 ? x[2] / y[2] : 0) }'
     done
+    # shellcheck disable=SC2086 # one argument per T
+    taskiter_line sweep $SWEEP_THREADS
   fi
   if [ "${MIX:-0}" -eq 1 ]; then
     echo
@@ -874,6 +920,7 @@ wl_report() {
     printf "$COST_HDR" "${COST_COLS[@]}"
     cost_row mix mix mix-cal "$MIX_N"
     echo "floor by kind, µs per container per read: $(awk '$1 == "floor" && $2 != "all" { printf "%s%s %s", (n++ ? ", " : ""), $2, $8 }' "$W/res/mix.floor" 2>/dev/null)"
+    taskiter_line mix
   fi
 }
 
