@@ -478,7 +478,9 @@ measure() {
       split(c0, a, " "); split(c1, b, " "); cw = b[3] - a[3]; if (cw <= 0) cw = 1
       printf "wall %.3f\ncpu_us_per_s %.1f\nlists_per_s %.2f\nvalues_per_s %.2f\nhwm_kib %d\n",
         wall, (p1 - p0) * 1e6 / tck / wall, (b[1] - a[1]) / cw, (b[2] - a[2]) / cw, hwm
-      if (b[4] != "") printf "heap_bytes %s\n", b[4] # the writer plugin'"'"'s mallinfo2: collectd'"'"'s whole heap
+      # the writer plugin'"'"'s mallinfo2, collectd'"'"'s whole heap: the smaller of the two ends of the
+      # window (lists waiting in the write queue at that moment add to it)
+      if (b[4] != "") printf "heap_bytes %s\n", (a[4] != "" && a[4] + 0 < b[4] + 0 ? a[4] : b[4])
       for (k in seen) printf "thread_us_per_s:%s %.1f\n", k, d[k] / 1000 / wall
       printf "switches_per_s %.1f\n", sw / wall
       for (k in seen) printf "switches_per_s:%s %.1f\n", k, swc[k] / wall
@@ -854,19 +856,21 @@ cost_row() {
     -v c="$(get "$cal" cpu_us_per_s)" -v fl="$(floor_get "$run" all)" -v l="$(get "$run" lists_per_s)" \
     -v ha="$(get "$run" heap_bytes)" -v hc="$(get "$cal" heap_bytes)" -v hb="$(get base heap_bytes)" \
     -v fh="$(awk '$1 == "heap_bytes_per_container" { print $2 }' "$W/res/$run.floor" 2>/dev/null)" \
-    -v late="$(get "$run" late_reads)" -v seen="$(get "$run" containers)" '
-    function num(x) { return x != "" && x != "nan" }
+    -v late="$(get "$run" late_reads)" -v seen="$(get "$run" containers)" \
+    -v fds="$(get "$run" fds -)" -v ud="$(get "$run" sunreclaim_delta_kib -)" '
+    function num(x) { return x != "" && x != "nan" && x != "-" }
     function f1(x, ok) { return ok ? sprintf("%.1f", x) : "-" }
     BEGIN {
       t = (a - b) / N; d = (c - b) / N; o = t - d
-      printf "%8s %8.1f %9.1f %8.1f %8s %9s %9.2f %10s %10s %9s %5s%s\n", lab, t, d, o, f1(fl, num(fl)),
+      printf "%8s %8.1f %9.1f %8.1f %8s %9s %9.2f %10s %10s %9s %6s %8s %5s%s\n", lab, t, d, o, f1(fl, num(fl)),
         (num(fl) && fl > 0 ? sprintf("%.2f", o / fl) : "-"), l / N,
         f1((ha - hc) / N / 1024, num(ha) && num(hc)), f1((hc - hb) / N / 1024, num(hc) && num(hb)),
-        f1(fh / 1024, num(fh)), late, (seen < N ? "  (only " seen " containers registered)" : "")
+        f1(fh / 1024, num(fh)), fds, (num(ud) ? sprintf("%+.1f", ud / 1024) : "-"), late,
+        (seen < N ? "  (only " seen " containers registered)" : "")
     }'
 }
-COST_HDR='%8s %8s %9s %8s %8s %9s %9s %10s %10s %9s %5s\n'
-COST_COLS=(run total dispatch own floor own/floor lists/ctr "heap plug" "heap cache" "heap flr" late)
+COST_HDR='%8s %8s %9s %8s %8s %9s %9s %10s %10s %9s %6s %8s %5s\n'
+COST_COLS=(run total dispatch own floor own/floor lists/ctr "heap plug" "heap cache" "heap flr" fds "unrecl+" late)
 
 # taskiter_line sweep T... | taskiter_line mix: the BPF pass's cost per container, if it ran.
 taskiter_line() {
@@ -892,7 +896,8 @@ wl_report() {
   echo "on, Interval 1; µs of collectd CPU per container per read above the baseline; floor: the same reads"
   echo "in a hot loop without collectd (bench/floor.c); heap KiB per container: plug = the plugin's"
   echo "(run - calibration), cache = collectd's value cache and queues (calibration - baseline), flr = the"
-  echo "floor program's sample states"
+  echo "floor program's sample states; fds: collectd's open fds; unrecl+: the machine's unreclaimable slab"
+  echo "change over the run, MiB (kept fds' kernel buffers: each kept /proc/TID/stat fd holds one)"
   if [ "${SWEEP:-0}" -eq 1 ]; then
     echo
     echo "thread sweep: $SWEEP_N containers of T threads each (one process per container)"
