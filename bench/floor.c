@@ -5,6 +5,9 @@
  *
  *   floor SECONDS [PER_PASS] < LIST    LIST: one "KIND RELPATH" line per container
  *
+ * The plugin's default configuration, but for the groups named in the environment variable
+ * FLOOR_OFF ("Load Delay Network": what `Collect... false` switches off in the runs).
+ *
  * Containers are read in passes of PER_PASS (default 64, the plugin's ContainersPerCallback), a
  * kind at a time, round after round for SECONDS. Prints, per kind and for all: containers, rounds
  * and the process's CPU (every thread: the namespace worker too) per container per read, in µs;
@@ -91,13 +94,15 @@ static int host_open(void) {
                           read_file_at(host.v2_root, "cpu.stat", stat, sizeof(stat)) > 0 &&
                           strstr(stat, "user_usec ") != NULL;
   host.groups = CG_GROUP_CPU | CG_GROUP_MEMORY | CG_GROUP_BLKIO | CG_GROUP_PIDS | CG_GROUP_PRESSURE;
-  host.collect_load = true;
+  const char *off = getenv("FLOOR_OFF");
+  off = off ? off : "";
+  host.collect_load = strstr(off, "Load") == NULL;
   host.task_method = TASK_METHOD_PROCSTATE;
   host.collect_diagnosis = true;
   blockdev_init("/proc");
-  host.collect_network = netns_init(say) == 0;
+  host.collect_network = strstr(off, "Network") == NULL && netns_init(say) == 0;
   delay_config_t dc = {.proc_root = "/proc", .exit_listener = true, .log = say};
-  host.collect_delay = delay_init(&dc) == 0;
+  host.collect_delay = strstr(off, "Delay") == NULL && delay_init(&dc) == 0;
   /* The plugin's MaxOpenFiles 65536, within the open-file limit raised to its hard limit. */
   struct rlimit rl;
   long budget = 65536;

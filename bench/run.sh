@@ -403,7 +403,12 @@ wait_threads() {
 # run_floor NAME LIST: bench/floor.c on LIST's containers for MEASURE s (no daemon running).
 run_floor() {
   [ -n "$FLOOR_BIN" ] || return 0
-  "$FLOOR_BIN" "$MEASURE" <"$2" >"$W/res/$1.floor" 2>"$W/res/$1.floor.err" ||
+  # The groups that "CollectX false" in BENCH_PLUGIN_OPTIONS switches off, off in the floor too.
+  local off="" g
+  for g in Load Delay Network; do
+    [[ ${BENCH_PLUGIN_OPTIONS:-} =~ Collect${g}[[:space:]]+false ]] && off+="$g "
+  done
+  FLOOR_OFF=$off "$FLOOR_BIN" "$MEASURE" <"$2" >"$W/res/$1.floor" 2>"$W/res/$1.floor.err" ||
     log "floor ($1) failed: $(head -3 "$W/res/$1.floor.err")"
   log "$1 floor: $(tr '\n' ' ' <"$W/res/$1.floor")"
 }
