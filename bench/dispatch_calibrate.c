@@ -14,7 +14,8 @@
  *
  * Counting: a write callback adds one per value list (and the number of values) with two atomic
  * increments: the cheapest writer possible. A read callback rewrites CountFile once per interval
- * with "lists values unixtime\n" (pwrite of a few bytes to a tmpfs file), so the benchmark can
+ * with "lists values unixtime heap\n" (heap: collectd's malloc'ed bytes in use, every arena;
+ * pwrite of a few bytes to a tmpfs file), so the benchmark can
  * read the counters at the start and the end of its measuring window and divide by the time
  * between the two updates.
  *
@@ -31,6 +32,7 @@
 #include "utils/metadata/meta_data.h"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,12 +71,14 @@ static int count_read(user_data_t *ud) {
   (void)ud;
   if (count_fd < 0)
     return 0;
-  char buf[96];
+  char buf[128];
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
-  int n = snprintf(
-      buf, sizeof(buf), "%llu %llu %lld.%06ld\n", (unsigned long long)atomic_load(&n_lists),
-      (unsigned long long)atomic_load(&n_values), (long long)ts.tv_sec, ts.tv_nsec / 1000);
+  struct mallinfo2 m = mallinfo2(); /* the plugins' heap and collectd's value cache */
+  int n = snprintf(buf, sizeof(buf), "%llu %llu %lld.%06ld %zu\n",
+                   (unsigned long long)atomic_load(&n_lists),
+                   (unsigned long long)atomic_load(&n_values), (long long)ts.tv_sec,
+                   ts.tv_nsec / 1000, m.uordblks + m.hblkhd);
   if (pwrite(count_fd, buf, (size_t)n, 0) == n)
     (void)ftruncate(count_fd, n);
   return 0;

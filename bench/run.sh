@@ -16,6 +16,12 @@
 #     --ab OTHER_SO      compare two builds instead: for each N, alternate collectd runs with
 #                        PLUGIN_SO (A) and OTHER_SO (B), every group on, on the same containers,
 #                        --rounds times (default 3); prints both costs and B/A per round
+#     --sweep            thread sweep: --sweep-n containers (default 100) of T threads each, for T in
+#                        --sweep-threads (default "1 10 50 200"); prints µs per container and per thread
+#     --mix              realistic containers: --mix-n (default 100), a quarter of them with 50 threads,
+#                        a tenth with 10 processes, the rest one sleeping thread
+#                        (with --sweep or --mix and no N given, the N runs are skipped)
+#     --no-floor         do not measure the floor (the same reads in a hot loop, bench/floor.c)
 #     --keep             keep the work directory (logs, configs, raw numbers)
 #     --cleanup-stale    remove what a killed earlier run left behind (bench cgroups, processes)
 #     --report DIR       print the tables again from a work directory kept with --keep
@@ -38,6 +44,7 @@ CGROOT=/sys/fs/cgroup
 CLK_TCK=$(getconf CLK_TCK)
 PREFIX=beec # every bench container id starts with it (ids are hex)
 
+SWEEP=0 SWEEP_N=100 SWEEP_THREADS="1 10 50 200" MIX=0 MIX_N=100 NO_FLOOR=0
 AB_SO="" ROUNDS=3 REPORT_DIR="" QUICK=0 MEASURE="" WARMUP="" GROUPS_AT="" NO_GROUPS=0 NO_NETDATA=0 NO_COMPACT=0 PERF=0 KEEP=0 STALE=0
 NS=()
 while [ $# -gt 0 ]; do
@@ -51,6 +58,12 @@ while [ $# -gt 0 ]; do
   --no-compact) NO_COMPACT=1 ;;
   --perf) PERF=1 ;;
   --keep) KEEP=1 ;;
+  --sweep) SWEEP=1 ;;
+  --sweep-n) SWEEP_N=$2; shift ;;
+  --sweep-threads) SWEEP_THREADS=$2; shift ;;
+  --mix) MIX=1 ;;
+  --mix-n) MIX_N=$2; shift ;;
+  --no-floor) NO_FLOOR=1 ;;
   --ab) AB_SO=$2; shift ;;
   --rounds) ROUNDS=$2; shift ;;
   --cleanup-stale) STALE=1 ;;
@@ -61,8 +74,12 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-[ -n "$AB_SO" ] && NO_NETDATA=1 NO_GROUPS=1 NO_COMPACT=1 # only the two builds
-if [ ${#NS[@]} -eq 0 ]; then
+[ -n "$AB_SO" ] && NO_NETDATA=1 NO_GROUPS=1 NO_COMPACT=1 SWEEP=0 MIX=0 # only the two builds
+WL_ONLY=0 # --sweep / --mix without N: only those
+if [ ${#NS[@]} -eq 0 ] && [ $((SWEEP + MIX)) -gt 0 ]; then
+  WL_ONLY=1 NO_NETDATA=1 NO_GROUPS=1 NO_COMPACT=1
+  NS=(0)
+elif [ ${#NS[@]} -eq 0 ]; then
   if [ $QUICK -eq 1 ]; then NS=(50 200); else NS=(100 500 1000 2000); fi
 fi
 SYSCALL_WINDOW=3
@@ -176,12 +193,25 @@ stop_daemon() {
   DAEMON_PID=""
 }
 
+# Workload containers (--sweep, --mix): made for a step, removed after it.
+WL_PIDS=() WL_DIRS=() WL_IDS=() WL_SERIAL=0
+drop_workload() {
+  [ ${#WL_PIDS[@]} -gt 0 ] && { kill -9 "${WL_PIDS[@]}" 2>/dev/null; wait "${WL_PIDS[@]}" 2>/dev/null; }
+  local d i id
+  for d in "${WL_DIRS[@]}"; do
+    for ((i = 0; i < 50; i++)); do rmdir "$d" 2>/dev/null && break; [ -d "$d" ] || break; sleep 0.1; done
+  done
+  for id in "${WL_IDS[@]}"; do rm -rf "${W:?}/docker/containers/$id"; done
+  WL_PIDS=() WL_DIRS=() WL_IDS=()
+}
+
 cleanup() {
   [ $CLEANED -eq 1 ] && return 0
   CLEANED=1
   trap '' INT TERM
   [ -n "$REPORT_DIR" ] || log "cleaning up"
   stop_daemon
+  drop_workload
   if [ ${#PIDS[@]} -gt 0 ]; then
     kill -9 "${PIDS[@]}" 2>/dev/null
     wait "${PIDS[@]}" 2>/dev/null
@@ -203,7 +233,8 @@ trap 'log "interrupted"; exit 130' INT TERM
 if [ -z "$REPORT_DIR" ]; then
 mkdir -p "$W/plugins" "$W/docker/containers" "$W/res"
 log "work directory $W, plugin $PLUGIN_SO, hierarchies: ${HIER[*]}"
-log "N = ${NS[*]}; warm-up ${WARMUP} s, window ${MEASURE} s per run; groups: ${ALL_GROUPS[*]}"
+if [ "$WL_ONLY" -eq 1 ]; then log "N runs: none (--sweep/--mix only)"; else log "N = ${NS[*]}"; fi
+log "warm-up ${WARMUP} s, window ${MEASURE} s per run; groups: ${ALL_GROUPS[*]}"
 if [ "$COMPACT_RUN" -eq 1 ]; then
   log "compact mode: compact-N and ccalib-N runs after every all-N (types: $COMPACT_TYPES)"
 else
@@ -219,6 +250,50 @@ gcc -O2 -g -Wall -Wextra -shared -fPIC -DHAVE_CONFIG_H -I/usr/include/collectd \
   -I/usr/include/collectd/core -I/usr/include/collectd/core/daemon \
   -o "$W/plugins/dispatch_calibrate.so" "$HERE/dispatch_calibrate.c" ||
   die "cannot build bench/dispatch_calibrate.c"
+mkdir -p "$W/bin"
+gcc -O2 -Wall -Wextra -o "$W/bin/holder" "$HERE/holder.c" -lpthread || die "cannot build bench/holder.c"
+# The floor program links the collectd-free core of the build PLUGIN_SO comes from
+# (BUILD/.libs/container.so, BUILD/.libs/libcontainer_core.a), with that build's headers.
+FLOOR_BIN=""
+build_floor() {
+  local b s
+  b=$(dirname "$(dirname "$PLUGIN_SO")")
+  if [ ! -f "$b/.libs/libcontainer_core.a" ] || [ ! -f "$b/Makefile" ]; then
+    log "floor: no libcontainer_core.a in $b: the floor is not measured"
+    return 0
+  fi
+  s=$(awk '$1 == "abs_top_srcdir" { print $3 }' "$b/Makefile")
+  # shellcheck disable=SC2046 # the build's flags, split into words on purpose
+  if gcc -std=gnu11 -O2 -Wall -Wextra -I"$s/src" -I"$b" \
+    $(awk -F' = ' '$1 ~ /^(LIBNL_GENL_CFLAGS|JANSSON_CFLAGS)$/ { print $2 }' "$b/Makefile") \
+    -o "$W/bin/floor" "$HERE/floor.c" "$b/.libs/libcontainer_core.a" \
+    $(awk -F' = ' '$1 ~ /^(LIBNL_GENL_LIBS|JANSSON_LIBS)$/ { print $2 }' "$b/Makefile") \
+    -lpthread -lm 2>"$W/floor-build.log"; then
+    FLOOR_BIN="$W/bin/floor"
+  else
+    log "floor: bench/floor.c does not build against $s (see $W/floor-build.log): not measured"
+  fi
+}
+[ $NO_FLOOR -eq 0 ] && build_floor
+# The BPF comparison (bench/taskiter.c), where clang, bpftool, libbpf and the kernel's BTF are.
+TASKITER_BIN=""
+build_taskiter() {
+  local b=$W/bin
+  if ! command -v clang >/dev/null || ! command -v bpftool >/dev/null ||
+    [ ! -f /usr/include/bpf/libbpf.h ] || [ ! -f /sys/kernel/btf/vmlinux ]; then
+    log "taskiter: needs clang, bpftool, libbpf-dev and the kernel's BTF: skipped"
+    return 0
+  fi
+  if bpftool btf dump file /sys/kernel/btf/vmlinux format c >"$b/vmlinux.h" 2>"$W/taskiter-build.log" &&
+    clang -O2 -g -Wall -target bpf -D__TARGET_ARCH_x86 -I"$b" -c "$HERE/taskiter.bpf.c" -o "$b/taskiter.bpf.o" 2>>"$W/taskiter-build.log" &&
+    bpftool gen skeleton "$b/taskiter.bpf.o" name taskiter_bpf >"$b/taskiter.skel.h" 2>>"$W/taskiter-build.log" &&
+    gcc -O2 -Wall -Wextra -I"$b" -o "$b/taskiter" "$HERE/taskiter.c" -lbpf 2>>"$W/taskiter-build.log"; then
+    TASKITER_BIN=$b/taskiter
+  else
+    log "taskiter: does not build (see $W/taskiter-build.log): skipped"
+  fi
+}
+[ $NO_FLOOR -eq 0 ] && build_taskiter
 if [ -n "$AB_SO" ]; then # B: the same plugin directory but its container.so
   cp -r "$W/plugins" "$W/plugins-b"
   cp "$AB_SO" "$W/plugins-b/container.so"
@@ -235,6 +310,8 @@ fi
 fi
 
 # ---- fake containers ----
+TFILE=tasks # a cgroup's thread list in HIER[0]
+[ -f "$CGROOT/cgroup.controllers" ] && TFILE=cgroup.threads
 # Id: PREFIX + 8 hex index + 8 hex run tag + 44 hex: the first 12 hex digits (what tools print as
 # the short id) differ per container.
 make_containers() { # make_containers UPTO
@@ -271,6 +348,81 @@ make_containers() { # make_containers UPTO
     i=$((i + 1))
   done
   sleep 1 # let the namespaces get their interfaces
+}
+
+# make_workload LIST KIND COUNT THREADS PROCS: COUNT more containers of PROCS processes of
+# THREADS threads each (bench/holder.c: idle threads in futex waits), every fourth in its own
+# network namespace, as make_containers does; appends "KIND docker/ID" lines to LIST (the
+# floor's input). Ids: PREFIX + 8 hex from 80000000 up + the run tag, apart from make_containers'.
+make_workload() {
+  local list=$1 kind=$2 count=$3 threads=$4 procs=$5 i j id h pid pids
+  for ((i = 0; i < count; i++)); do
+    printf -v id '%s%08x%s%044x' "$PREFIX" $((0x80000000 + WL_SERIAL)) "$TAG" "$WL_SERIAL"
+    WL_IDS+=("$id")
+    for h in "${HIER[@]}"; do
+      if [ ! -d "$h/docker" ]; then mkdir "$h/docker" && MADE_DIRS+=("$h/docker"); fi
+      mkdir "$h/docker/$id" || die "cannot create cgroup $h/docker/$id"
+      WL_DIRS+=("$h/docker/$id")
+    done
+    pids=()
+    for ((j = 0; j < procs; j++)); do
+      if ((j == 0 && WL_SERIAL % 4 == 3)); then
+        # shellcheck disable=SC2016 # $0 and $1 are the inner shell's
+        unshare --net -- sh -c '{ ip link add eth0 type dummy || ip link add eth0 type bridge; } &&
+          ip link set eth0 up; exec "$0" "$1"' "$W/bin/holder" "$threads" </dev/null >/dev/null 2>&1 &
+      else
+        "$W/bin/holder" "$threads" </dev/null >/dev/null 2>&1 &
+      fi
+      pid=$!
+      pids+=("$pid")
+      WL_PIDS+=("$pid")
+    done
+    for h in "${HIER[@]}"; do
+      for pid in "${pids[@]}"; do echo "$pid" >"$h/docker/$id/cgroup.procs" || die "cannot move $pid"; done
+    done
+    mkdir -p "$W/docker/containers/$id"
+    printf '{"ID":"%s","Name":"/bench-wl-%d","State":{"Running":true}}' "$id" "$WL_SERIAL" \
+      >"$W/docker/containers/$id/config.v2.json"
+    echo "$kind docker/$id" >>"$list"
+    WL_SERIAL=$((WL_SERIAL + 1))
+  done
+}
+
+# wait_threads LIST PER: until the containers of LIST hold PER threads each on average (the
+# holders start theirs after they were moved: cgroup.procs moves every thread of a process).
+wait_threads() {
+  local list=$1 want=$2 i have
+  for ((i = 0; i < 100; i++)); do
+    have=$(awk '{ print $2 }' "$list" | sed "s|^|${HIER[0]}/|; s|\$|/$TFILE|" | xargs cat 2>/dev/null | wc -l)
+    [ "$have" -ge "$want" ] && return 0
+    sleep 0.2
+  done
+  log "only $have of $want threads started"
+}
+
+# run_floor NAME LIST: bench/floor.c on LIST's containers for MEASURE s (no daemon running).
+run_floor() {
+  [ -n "$FLOOR_BIN" ] || return 0
+  # The groups that "CollectX false" in BENCH_PLUGIN_OPTIONS switches off, off in the floor too.
+  local off="" g
+  for g in Load Delay Network; do
+    [[ ${BENCH_PLUGIN_OPTIONS:-} =~ Collect${g}[[:space:]]+false ]] && off+="$g "
+  done
+  FLOOR_OFF=$off "$FLOOR_BIN" "$MEASURE" <"$2" >"$W/res/$1.floor" 2>"$W/res/$1.floor.err" ||
+    log "floor ($1) failed: $(head -3 "$W/res/$1.floor.err")"
+  log "$1 floor: $(tr '\n' ' ' <"$W/res/$1.floor")"
+}
+# run_taskiter NAME LIST: the BPF pass of bench/taskiter.c on LIST's containers for MEASURE s.
+run_taskiter() {
+  [ -n "$TASKITER_BIN" ] || return 0
+  local root=${HIER[${#HIER[@]} - 1]} # the unified tree (hybrid) or the v2 root: the default hierarchy
+  [ -f "$CGROOT/cgroup.controllers" ] || [ -d "$CGROOT/unified" ] || return 0
+  "$TASKITER_BIN" "$MEASURE" "$root" <"$2" >"$W/res/$1.taskiter" 2>&1 || log "taskiter ($1) failed"
+  log "$1 taskiter: $(tr '\n' ' ' <"$W/res/$1.taskiter")"
+}
+
+floor_get() { # floor_get NAME KIND: µs per container per read of that kind (all: every kind)
+  awk -v k="$2" '$1 == "floor" && $2 == k { print $8; f = 1 } END { if (!f) print "nan" }' "$W/res/$1.floor" 2>/dev/null || echo nan
 }
 
 # ---- measuring ----
@@ -331,6 +483,9 @@ measure() {
       split(c0, a, " "); split(c1, b, " "); cw = b[3] - a[3]; if (cw <= 0) cw = 1
       printf "wall %.3f\ncpu_us_per_s %.1f\nlists_per_s %.2f\nvalues_per_s %.2f\nhwm_kib %d\n",
         wall, (p1 - p0) * 1e6 / tck / wall, (b[1] - a[1]) / cw, (b[2] - a[2]) / cw, hwm
+      # the writer plugin'"'"'s mallinfo2, collectd'"'"'s whole heap: the smaller of the two ends of the
+      # window (lists waiting in the write queue at that moment add to it)
+      if (b[4] != "") printf "heap_bytes %s\n", (a[4] != "" && a[4] + 0 < b[4] + 0 ? a[4] : b[4])
       for (k in seen) printf "thread_us_per_s:%s %.1f\n", k, d[k] / 1000 / wall
       printf "switches_per_s %.1f\n", sw / wall
       for (k in seen) printf "switches_per_s:%s %.1f\n", k, swc[k] / wall
@@ -576,7 +731,42 @@ if [ $NO_NETDATA -eq 0 ]; then
   run_netdata nd-base no 0
 fi
 
+# run_workload NAME COUNT: collectd with every group on, its calibration, and the floor, on the
+# workload containers made just before (their list in $W/NAME.list).
+run_workload() {
+  local name=$1 count=$2 l
+  run_collectd "$name" "$count" "" "$(container_block all)"
+  l=$(get "$name" lists_per_s | awk '{ printf "%d", $1 + 0.5 }')
+  log "$name: calibration: $l value lists per interval from $(callbacks_for "$count") callbacks"
+  run_collectd "$name-cal" 0 "  Lists $l
+  Instances $(callbacks_for "$count")
+  MetaFirst true" ""
+  run_floor "$name" "$W/$name.list"
+  run_taskiter "$name" "$W/$name.list"
+}
+if [ $SWEEP -eq 1 ]; then
+  for T in $SWEEP_THREADS; do
+    log "sweep: $SWEEP_N containers of $T threads"
+    make_workload "$W/sweep-$T.list" "threads$T" "$SWEEP_N" "$T" 1
+    wait_threads "$W/sweep-$T.list" $((SWEEP_N * T))
+    run_workload "sweep-$T" "$SWEEP_N"
+    drop_workload
+  done
+fi
+if [ $MIX -eq 1 ]; then
+  MIX_T=$((MIX_N / 4)) MIX_P=$((MIX_N / 10))
+  MIX_S=$((MIX_N - MIX_T - MIX_P))
+  log "mix: $MIX_N containers: $MIX_T of 50 threads, $MIX_P of 10 processes, $MIX_S sleepers"
+  make_workload "$W/mix.list" sleeper "$MIX_S" 1 1
+  make_workload "$W/mix.list" threads50 "$MIX_T" 50 1
+  make_workload "$W/mix.list" procs10 "$MIX_P" 1 10
+  wait_threads "$W/mix.list" $((MIX_S + MIX_T * 50 + MIX_P * 10))
+  run_workload mix "$MIX_N"
+  drop_workload
+fi
+
 for N in "${NS[@]}"; do
+  [ $WL_ONLY -eq 1 ] && break
   log "creating containers up to $N"
   make_containers "$N"
   if [ -n "$AB_SO" ]; then # alternate A and B: both see the same drift of a shared machine
@@ -602,6 +792,9 @@ for N in "${NS[@]}"; do
   run_collectd "calib-$N" 0 "  Lists $L
   Instances $CB
   MetaFirst true" ""
+  for ((i = 0; i < N; i++)); do echo "sleeper docker/${IDS[$i]}"; done >"$W/all-$N.list"
+  log "N=$N: the floor (the same reads in a hot loop, no collectd)"
+  run_floor "all-$N" "$W/all-$N.list"
   if [ "$COMPACT_RUN" -eq 1 ]; then
     L=$(get "compact-$N" lists_per_s | awk '{ printf "%d", $1 + 0.5 }')
     log "N=$N: calibration for compact mode: $L value lists per interval from $CB callbacks"
@@ -624,7 +817,7 @@ for N in "${NS[@]}"; do
 done
 T_RUN=$((SECONDS - T_BEGIN))
 AB_OPTIONS=${AB_OPTIONS:-} AB_WRITE_THREADS=${AB_WRITE_THREADS:-}
-declare -p AB_SO AB_OPTIONS AB_WRITE_THREADS ROUNDS NS GROUPS_AT ALL_GROUPS T_RUN MEASURE WARMUP NMAX NO_NETDATA COMPACT_RUN COMPACT_SKIP >"$W/res/meta"
+declare -p SWEEP SWEEP_N SWEEP_THREADS MIX MIX_N WL_ONLY AB_SO AB_OPTIONS AB_WRITE_THREADS ROUNDS NS GROUPS_AT ALL_GROUPS T_RUN MEASURE WARMUP NMAX NO_NETDATA COMPACT_RUN COMPACT_SKIP >"$W/res/meta"
 fi
 
 # ---- the tables ----
@@ -657,14 +850,102 @@ row_container() {
     }'
 }
 
+# cost_row LABEL RUN CAL N: one row of the floor tables: µs per container per read of RUN above
+# the baseline (total), of its calibration CAL (dispatch), own = total - dispatch, the floor of
+# the same containers (bench/floor.c), own/floor, value lists per container, the heap per
+# container (KiB: the plugin's = RUN - CAL, collectd's value cache and queue = CAL - base, the
+# floor's sample states alone), and late reads.
+cost_row() {
+  local label=$1 run=$2 cal=$3 N=$4
+  awk -v lab="$label" -v N="$N" -v b="$(get base cpu_us_per_s)" -v a="$(get "$run" cpu_us_per_s)" \
+    -v c="$(get "$cal" cpu_us_per_s)" -v fl="$(floor_get "$run" all)" -v l="$(get "$run" lists_per_s)" \
+    -v ha="$(get "$run" heap_bytes)" -v hc="$(get "$cal" heap_bytes)" -v hb="$(get base heap_bytes)" \
+    -v fh="$(awk '$1 == "heap_bytes_per_container" { print $2 }' "$W/res/$run.floor" 2>/dev/null)" \
+    -v late="$(get "$run" late_reads)" -v seen="$(get "$run" containers)" \
+    -v fds="$(get "$run" fds -)" -v ud="$(get "$run" sunreclaim_delta_kib -)" '
+    function num(x) { return x != "" && x != "nan" && x != "-" }
+    function f1(x, ok) { return ok ? sprintf("%.1f", x) : "-" }
+    BEGIN {
+      t = (a - b) / N; d = (c - b) / N; o = t - d
+      printf "%8s %8.1f %9.1f %8.1f %8s %9s %9.2f %10s %10s %9s %6s %8s %5s%s\n", lab, t, d, o, f1(fl, num(fl)),
+        (num(fl) && fl > 0 ? sprintf("%.2f", o / fl) : "-"), l / N,
+        f1((ha - hc) / N / 1024, num(ha) && num(hc)), f1((hc - hb) / N / 1024, num(hc) && num(hb)),
+        f1(fh / 1024, num(fh)), fds, (num(ud) ? sprintf("%+.1f", ud / 1024) : "-"), late,
+        (seen < N ? "  (only " seen " containers registered)" : "")
+    }'
+}
+COST_HDR='%8s %8s %9s %8s %8s %9s %9s %10s %10s %9s %6s %8s %5s\n'
+COST_COLS=(run total dispatch own floor own/floor lists/ctr "heap plug" "heap cache" "heap flr" fds "unrecl+" late)
+
+# taskiter_line sweep T... | taskiter_line mix: the BPF pass's cost per container, if it ran.
+taskiter_line() {
+  local kind=$1 T out="" f
+  shift
+  if [ "$kind" = mix ]; then set -- ""; fi
+  for T in "$@"; do
+    f=$W/res/$kind${T:+-$T}.taskiter
+    [ -s "$f" ] || continue
+    out+=$(awk -v T="$T" '$1 == "taskiter" { printf "%s%s µs per container (%s per pass; R %s S %s D %s)", (T != "" ? "T=" T ": " : ""), $9, $7, $11, $13, $15 }' "$f")"; "
+  done
+  [ -n "$out" ] || return 0
+  echo "BPF task iterator (bench/taskiter.c: one pass over every task on the host, counts per container"
+  echo "cgroup; the load sample's part only, against floor/thr x threads): ${out%; }"
+}
+
+# wl_report: the thread sweep and the mix.
+wl_report() {
+  local T t0="" r
+  [ $((${SWEEP:-0} + ${MIX:-0})) -gt 0 ] || return 0
+  echo
+  echo "Realistic containers (bench/holder.c: idle threads in futex waits), every group on, delay accounting"
+  echo "on, Interval 1; µs of collectd CPU per container per read above the baseline; floor: the same reads"
+  echo "in a hot loop without collectd (bench/floor.c); heap KiB per container: plug = the plugin's"
+  echo "(run - calibration), cache = collectd's value cache and queues (calibration - baseline), flr = the"
+  echo "floor program's sample states; fds: collectd's open fds; unrecl+: the machine's unreclaimable slab"
+  echo "change over the run, MiB (kept fds' kernel buffers: each kept /proc/TID/stat fd holds one)"
+  if [ "${SWEEP:-0}" -eq 1 ]; then
+    echo
+    echo "thread sweep: $SWEEP_N containers of T threads each (one process per container)"
+    # shellcheck disable=SC2059 # the format is a constant
+    printf "$COST_HDR" "${COST_COLS[@]}"
+    for T in $SWEEP_THREADS; do cost_row "T=$T" "sweep-$T" "sweep-$T-cal" "$SWEEP_N"; done | tee "$W/res/sweep.rows"
+    echo "per thread: the change from T=${SWEEP_THREADS%% *} divided by the threads added (µs per thread per read)"
+    printf '%8s %10s %10s %10s %10s\n' T "total/thr" "floor/thr" "own/thr" "x T=${SWEEP_THREADS%% *}"
+    for T in $SWEEP_THREADS; do
+      if [ -z "$t0" ]; then t0=$T; continue; fi
+      awk -v T="$T" -v t0="$t0" -v a="$(awk -v r="T=$T" '$1 == r' "$W/res/sweep.rows")" \
+        -v z="$(awk -v r="T=$t0" '$1 == r' "$W/res/sweep.rows")" 'BEGIN {
+        split(a, x, " "); split(z, y, " "); n = T - t0
+        fl = (x[5] != "-" && y[5] != "-") ? sprintf("%.2f", (x[5] - y[5]) / n) : "-"
+        printf "%8d %10.2f %10s %10.2f %10.2f\n", T, (x[2] - y[2]) / n, fl, (x[4] - y[4]) / n, (y[2] > 0 ? x[2] / y[2] : 0) }'
+    done
+    # shellcheck disable=SC2086 # one argument per T
+    taskiter_line sweep $SWEEP_THREADS
+  fi
+  if [ "${MIX:-0}" -eq 1 ]; then
+    echo
+    r=$(awk '{ c[$1]++ } END { for (k in c) printf "%s%d %s", (n++ ? ", " : ""), c[k], k }' "$W/mix.list" 2>/dev/null)
+    echo "mix: $MIX_N containers ($r)"
+    # shellcheck disable=SC2059
+    printf "$COST_HDR" "${COST_COLS[@]}"
+    cost_row mix mix mix-cal "$MIX_N"
+    echo "floor by kind, µs per container per read: $(awk '$1 == "floor" && $2 != "all" { printf "%s%s %s", (n++ ? ", " : ""), $2, $8 }' "$W/res/mix.floor" 2>/dev/null)"
+    taskiter_line mix
+  fi
+}
+
+report_head() {
+  echo "collectd-container benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -r), $(nproc) CPUs,"
+  awk -F': ' '/^model name/{print $2; exit}' /proc/cpuinfo
+  echo "collectd $("$COLLECTD_BIN" -h 2>&1 | awk '/^collectd/{sub(/,$/, "", $2); print $2; exit}'), Interval 1, ReadThreads ${BENCH_READ_THREADS:-5}, WriteThreads ${BENCH_WRITE_THREADS:-5}; window ${MEASURE} s after ${WARMUP} s warm-up; run time ${T_RUN} s"
+  echo "groups on: ${ALL_GROUPS[*]} (kernel.task_delayacct=1); baseline collectd: $(printf %.0f "$(get base cpu_us_per_s)") µs CPU/s, VmHWM $(get base hwm_kib) KiB, heap $(get base heap_bytes -) bytes, $(get base fds -) fds"
+}
+
 report() {
   local base ndbase
   base=$(get base cpu_us_per_s)
   ndbase=$(get nd-base cpu_us_per_s)
-  echo "collectd-container benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -r), $(nproc) CPUs,"
-  awk -F': ' '/^model name/{print $2; exit}' /proc/cpuinfo
-  echo "collectd $("$COLLECTD_BIN" -h 2>&1 | awk '/^collectd/{sub(/,$/, "", $2); print $2; exit}'), Interval 1, ReadThreads ${BENCH_READ_THREADS:-5}, WriteThreads ${BENCH_WRITE_THREADS:-5}; window ${MEASURE} s after ${WARMUP} s warm-up; run time ${T_RUN} s"
-  echo "groups on: ${ALL_GROUPS[*]} (kernel.task_delayacct=1); baseline collectd: $(printf %.0f "$base") µs CPU/s, VmHWM $(get base hwm_kib) KiB, $(get base fds -) fds"
+  report_head
   awk -v sd="$(get base slab_delta_kib -)" -v ud="$(get base sunreclaim_delta_kib -)" 'BEGIN {
     printf "fds: open fds of collectd at the end of the window, raw (the baseline'"'"'s count above); slab+, unrecl+: change\n"
     printf "of the machine'"'"'s Slab / SUnreclaim (/proc/meminfo) from just before collectd started to the end of the\n"
@@ -687,6 +968,13 @@ report() {
   local l0
   l0=$(awk -v l="$(get "all-${NS[0]}" lists_per_s)" -v n="${NS[0]}" 'BEGIN { print l / n }')
   for N in "${NS[@]}"; do row_container all "$N" "$l0" calib; done
+  echo
+  echo "the same runs against the floor (the same reads in a hot loop without collectd, bench/floor.c) and"
+  echo "heap KiB per container (plug: the plugin's, all-N - calib-N; cache: collectd's value cache and"
+  echo "queues, calib-N - base; flr: the floor program's sample states); targets: own <= 1.3 x floor, plug <= 4"
+  # shellcheck disable=SC2059 # the format is a constant
+  printf "$COST_HDR" "${COST_COLS[@]}"
+  for N in "${NS[@]}"; do cost_row "N=$N" "all-$N" "calib-$N" "$N"; done
   if [ "$COMPACT_RUN" -eq 1 ]; then
     echo
     echo "compact mode: the same, plus Compact true (one value list per metric group); dispatch from ccalib-N:"
@@ -785,6 +1073,9 @@ ab_report() {
 }
 if [ -n "$AB_SO" ]; then
   ab_report | tee "$W/res/report.txt"
+elif [ "${WL_ONLY:-0}" -eq 1 ]; then
+  report_head | tee "$W/res/report.txt"
+  wl_report | tee -a "$W/res/report.txt"
 else
-  report | tee "$W/res/report.txt"
+  { report; wl_report; } | tee "$W/res/report.txt"
 fi
