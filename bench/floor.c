@@ -89,6 +89,8 @@ static int host_open(void) {
   host.primary_root = open_dir(layout.primary);
   host.proc_root = open_dir("/proc");
   host.proc_path = "/proc";
+  host.freezer_root = layout.kind != CG_LAYOUT_V2 ? open_dir("/sys/fs/cgroup/freezer") : -1;
+  host.interval = 1.0;
   char stat[512];
   host.unified_cpu_time = layout.kind == CG_LAYOUT_HYBRID && host.v2_root >= 0 &&
                           read_file_at(host.v2_root, "cpu.stat", stat, sizeof(stat)) > 0 &&
@@ -177,6 +179,11 @@ static void pass(sample_state_t *st, size_t n, container_sample_t *s, delay_job_
 static void round_of(kind_t *k, size_t per, container_sample_t *s, delay_job_t *jobs,
                      netns_request_t *reqs, netns_result_t *res, int *status) {
   double t0 = cpu_now();
+  /* The plugin samples task states every 5 s (shard.c's load callbacks): at Interval 1, a round
+   * in five. */
+  if (k->rounds % 5 == 0)
+    for (size_t i = 0; i < k->n; i++)
+      sample_load(&host, &k->st[i]);
   for (size_t i = 0; i < k->n; i += per)
     pass(&k->st[i], k->n - i < per ? k->n - i : per, s, jobs, reqs, res, status);
   k->cpu_s += cpu_now() - t0;
