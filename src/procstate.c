@@ -180,9 +180,9 @@ int procstate_keep_alive(const procstate_keep_t *k, pid_t tid) {
   return pread(e->fd, &c, 1, 0) == 1 ? 1 : 0;
 }
 
-/* Keeps fd for tid if the budget and memory allow; otherwise closes it. */
+/* Keeps fd for tid if the cap, the budget and memory allow; otherwise closes it. */
 static void kept_add(procstate_keep_t *k, pid_t tid, int fd) {
-  if (!cg_files_reserve(1)) {
+  if (k->n >= PROCSTATE_KEEP_MAX || !cg_files_reserve(1)) {
     close(fd);
     return;
   }

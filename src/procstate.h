@@ -33,6 +33,11 @@ void procstate_starts_free(procstate_starts_t *s);
  * 64-bit hash collision, the same threads. A reused TID has another start time. */
 uint64_t procstate_starts_digest(const procstate_starts_t *s);
 
+/* At most this many threads' stat fds are kept per subtree: a container of 20,000 threads must
+ * not take the fds (and 4.6 KiB of kernel memory each) of every container; the rest are opened
+ * for each count. */
+#define PROCSTATE_KEEP_MAX 256
+
 /* What a caller counting the same cgroup subtree every interval keeps between counts.
  * The /proc stat fds of its threads: a pread() of a kept file costs a third of an
  * open+read+close under /proc. A kept fd pins only the thread's struct pid,

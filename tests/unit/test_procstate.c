@@ -661,11 +661,60 @@ static void test_starts_digest(void) {
   CHECK(procstate_starts_digest(&none) != procstate_starts_digest(&s));
 }
 
+/* A subtree of more threads than PROCSTATE_KEEP_MAX (a fake /proc of 300 sleeping threads): every
+ * one is counted at every sample, at most PROCSTATE_KEEP_MAX stat fds stay open. */
+static void test_kept_cap(void) {
+  char dir[] = "/tmp/test_procstate_cap.XXXXXX";
+  CHECK(mkdtemp(dir) != NULL);
+  char path[PATH_MAX], list[300 * 8] = "";
+  size_t off = 0;
+  for (int i = 0; i < 300; i++) {
+    int tid = 100000 + i;
+    off += (size_t)snprintf(list + off, sizeof(list) - off, "%d\n", tid);
+    snprintf(path, sizeof(path), "mkdir -p %s/proc/%d/task/%d", dir, tid, tid);
+    CHECK_INT(system(path), 0);
+    snprintf(path, sizeof(path), "%s/proc/%d/task/%d/stat", dir, tid, tid);
+    FILE *f = fopen(path, "w");
+    if (f) {
+      fprintf(f, "%d (t) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 %d 0 0\n", tid, 1000 + i);
+      fclose(f);
+    }
+  }
+  snprintf(path, sizeof(path), "%s/cgroup.threads", dir);
+  FILE *f = fopen(path, "w");
+  if (f) {
+    fputs(list, f);
+    fclose(f);
+  }
+  snprintf(path, sizeof(path), "%s/proc", dir);
+  int cg = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int proc = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  long base = cg_files_kept();
+  cg_files_set_budget(base + 1000);
+  int fds = count_fds();
+  procstate_keep_t kept = {0};
+  for (int round = 0; round < 3; round++) {
+    task_counts_t c = sample_kept(cg, proc, &kept);
+    CHECK_INT(c.sleeping, 300);
+    CHECK_INT(kept.n, PROCSTATE_KEEP_MAX);
+    CHECK_INT(count_fds(), fds + PROCSTATE_KEEP_MAX);
+  }
+  procstate_keep_close(&kept);
+  CHECK_INT(count_fds(), fds);
+  CHECK_INT(cg_files_kept(), base);
+  cg_files_set_budget(0);
+  close(cg);
+  close(proc);
+  snprintf(path, sizeof(path), "rm -rf %s", dir);
+  CHECK_INT(system(path), 0);
+}
+
 int main(void) {
   test_self();
   test_starts();
   test_starts_digest();
   test_kept_fds();
+  test_kept_cap();
   test_kept_v2_lists();
   test_fixtures();
   test_parse_edge();
