@@ -169,6 +169,7 @@ check "its memory-usage is there" test -n "$(ls "$dir"/memory-usage-* 2>/dev/nul
 check "its load is there" test -n "$(ls "$dir"/load-* 2>/dev/null)"
 check "collectd loaded the plugin from /usr/lib/collectd" \
   grep -q 'plugin "container" successfully loaded' "$WORK/collectd.log"
+check "it is named from its cgroup, as LXC's" grep -q "container appeared: $NAME (.*runtime lxc)" "$WORK/collectd.log"
 check "the plugin logged no ERROR" test -z "$(grep -E '\[error\]' "$WORK/collectd.log" | grep -i container)"
 check "collectd is still running" kill -0 "$COLLECTD_PID"
 stop_collectd
