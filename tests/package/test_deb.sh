@@ -58,7 +58,7 @@ else
   cp -R "$TOP/." "$WORK/src/$PKG"
 fi
 t0=$SECONDS
-(cd "$WORK/src/$PKG" && DEB_BUILD_OPTIONS="parallel=${JOBS:-2}" dpkg-buildpackage -us -uc -b) \
+(cd "$WORK/src/$PKG" && DEB_BUILD_OPTIONS="parallel=${JOBS:-2} ${DEB_BUILD_OPTIONS:-}" dpkg-buildpackage -us -uc -b) \
   >"$WORK/build.log" 2>&1
 rc=$?
 echo "dpkg-buildpackage: exit $rc in $(secs $t0) s"
@@ -68,7 +68,10 @@ check "dpkg-buildpackage -us -uc -b builds the package" test "$rc" -eq 0
 warnings=$(grep -E '\.[ch]:[0-9]+:[0-9]+: warning:' "$WORK/build.log")
 check "no compiler warnings in the package build" test -z "$warnings"
 [ -z "$warnings" ] || echo "$warnings" | head -n 20
-check "the unit tests ran in the package build" grep -qE '^# PASS: +[1-9]' "$WORK/build.log"
+case " ${DEB_BUILD_OPTIONS:-} " in
+*" nocheck "*) echo "note: DEB_BUILD_OPTIONS has nocheck: the package build ran no unit tests" ;;
+*) check "the unit tests ran in the package build" grep -qE '^# PASS: +[1-9]' "$WORK/build.log" ;;
+esac
 DEB=$(ls "$WORK/src/${PKG}_"*.deb 2>/dev/null | head -n 1)
 check "the .deb is there" test -f "$DEB"
 [ -f "$DEB" ] || { finish; exit; }
