@@ -114,9 +114,13 @@ check "dpkg says installed" grep -q 'ok installed' <(dpkg-query -W -f '${Status}
 check "container.so is in collectd's plugin directory" test -f /usr/lib/collectd/container.so
 check "man 5 collectd-container is there" test -f /usr/share/man/man5/collectd-container.5.gz
 
-# 5. The operator's step: uncomment the snippet's LoadPlugin line and <Plugin> block.
+# 5. The operator's step: uncomment the snippet's LoadPlugin line and <Plugin> block, and
+# select the test's container (this machine may run others: thousands, under a stress test).
+NAME=pkgtest-$(random_id | head -c 8)
 sed -i -E 's/^#(LoadPlugin container|<\/?Plugin|\t)/\1/' "$SNIPPET"
+sed -i "s/^<Plugin container>\$/&\n\tContainer \"$NAME\"/" "$SNIPPET"
 check "the snippet now loads the plugin" grep -q '^LoadPlugin container' "$SNIPPET"
+check "and selects the test's container" grep -q "^	Container \"$NAME\"" "$SNIPPET"
 
 # Debian's default collectd.conf, with what must not touch the system moved into WORK: its own
 # BaseDir, PID file, rrdtool DataDir and log; plus a CSV writer to read the values from.
@@ -144,7 +148,6 @@ check "the test's config writes nothing under /var/lib/collectd" \
 check "collectd -t accepts the config" "$COLLECTD_BIN" -t -C "$WORK/collectd.conf"
 
 # 6. A container (LXC's cgroup layout, so the name comes from the cgroup) with a process.
-NAME=pkgtest-$(random_id | head -c 8)
 REL=lxc.payload.$NAME
 if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
   CTRL=(.)
