@@ -2,16 +2,16 @@
 # Builds the seed corpora of the fuzz targets from the fixture trees, at run time (no copies are
 # committed):  fuzz/make-corpus.sh OUTDIR [BINDIR]
 # Creates OUTDIR/<target>/ for every target. BINDIR holds pack_seeds and gen_netlink_seeds (built
-# from fuzz/*.c here with ${CC:-cc} when missing). Sources: $SHARED_FIXTURES (default
-# ../shared/fixtures-real next to the repository), tests/fixtures, and this host's links and
+# from fuzz/*.c here with ${CC:-cc} when missing). Sources: tests/fixtures (the trees and the
+# real-host samples in tests/fixtures/real), and this host's links and
 # /proc/partitions. Written with few processes: forks are slow on a loaded CI machine.
 set -eu
 OUT=${1:?usage: make-corpus.sh OUTDIR [BINDIR]}
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 BIN=${2:-$OUT/.bin}
-REAL=${SHARED_FIXTURES:-$TOP/../shared/fixtures-real}
 FIX=$TOP/tests/fixtures
-[ -d "$REAL" ] || { echo "make-corpus: no $REAL (set SHARED_FIXTURES); using tests/fixtures only" >&2; REAL=/nonexistent; }
+REAL=$FIX/real
+[ -d "$REAL" ] || { echo "make-corpus: no $REAL" >&2; exit 1; }
 
 TARGETS="cgroup_v1 cgroup_v2 proc_cgroup procstate hoststat docker_config podman_json k8s_log identify
 cgroupstats taskstats netns_link partitions"
@@ -89,7 +89,7 @@ next hoststat
 printf 'cpu  10 0 5 100 2 0 1 0 0 0\ncpu0 10 0 5 100 2 0 1 0 0 0\nbtime 1700000000\n' >"$F"
 
 # Docker config.v2.json; podman containers.json ("ID\nJSON").
-for f in "$REAL"/docker-config/*/config.v2.json $(find "$FIX" -name config.v2.json); do
+for f in "$REAL"/docker-config/*/config.v2.json $(find "$FIX" -path "$REAL" -prune -o -name config.v2.json -print); do
   [ -f "$f" ] || continue
   next docker_config
   cp "$f" "$F"

@@ -5,7 +5,6 @@
 . "$(dirname "$0")/lib.sh"
 [ "$(id -u)" -eq 0 ] || skip "needs root (the first command installs packages and runs collectd)"
 [ -d /sys/fs/cgroup/cpu ] || [ -f /sys/fs/cgroup/cgroup.controllers ] || skip "no cgroup tree"
-command -v git >/dev/null || skip "needs git for a clean checkout"
 # The newcomer's build is a plain one: the sanitizer build's run of the suite has nothing to add.
 [ -z "${SAN_CFLAGS:-}" ] || skip "runs in the plain build's suite (a newcomer's build has no sanitizers)"
 
@@ -19,11 +18,18 @@ qs_cleanup() {
 }
 trap qs_cleanup EXIT
 
-# A clean checkout of what is committed (the tree under test, without any build output).
-git clone -q "$TOP_SRCDIR" "$WORK/checkout" || { fail "clean checkout"; finish; exit; }
-if [ -n "$(git -C "$TOP_SRCDIR" status --porcelain --untracked-files=no 2>/dev/null)" ]; then
-  # Uncommitted changes of a developer's tree are part of what is tested.
-  git -C "$TOP_SRCDIR" diff HEAD | git -C "$WORK/checkout" apply - 2>/dev/null
+# A clean checkout of what is committed (the tree under test, without any build output); from
+# a release tarball (make distcheck: no git, a read-only tree), a writable copy of the tree.
+if [ "$(git -C "$TOP_SRCDIR" rev-parse --show-toplevel 2>/dev/null)" = "$(cd "$TOP_SRCDIR" && pwd -P)" ]; then
+  git clone -q "$TOP_SRCDIR" "$WORK/checkout" || { fail "clean checkout"; finish; exit; }
+  if [ -n "$(git -C "$TOP_SRCDIR" status --porcelain --untracked-files=no 2>/dev/null)" ]; then
+    # Uncommitted changes of a developer's tree are part of what is tested.
+    git -C "$TOP_SRCDIR" diff HEAD | git -C "$WORK/checkout" apply - 2>/dev/null
+  fi
+elif [ -f "$TOP_SRCDIR/configure" ] && [ ! -f "$TOP_SRCDIR/config.status" ]; then
+  cp -R "$TOP_SRCDIR" "$WORK/checkout" && chmod -R u+w "$WORK/checkout" || { fail "copy of the tree"; finish; exit; }
+else
+  skip "needs a git checkout or an unpacked release tarball"
 fi
 
 # A container for it to find: Docker cgroupfs layout, a sleeper.

@@ -1,4 +1,4 @@
-/* cgroup v1 reader against the real kernel files in shared/fixtures-real and the fixture trees
+/* cgroup v1 reader against the real kernel files in tests/fixtures/real and the fixture trees
  * in tests/fixtures, plus malformed input written to a temporary directory. */
 #include "cgroup_v1.h"
 #include "testutil.h"
@@ -136,7 +136,7 @@ static void check_amzn2(const cg_metrics_t *m) {
 }
 
 static void test_real(void) {
-  const char *base = shared_fixture_dir();
+  const char *base = real_fixture_dir();
   errs_t e = {0};
   int fd = open_dir(base, "cgroup-v1/elastic-docker-cgroupfs-2");
   CHECK(fd >= 0);
@@ -730,12 +730,7 @@ static void test_live(void) {
 }
 
 int main(void) {
-  struct stat st;
-  bool have_shared = stat(shared_fixture_dir(), &st) == 0;
-  if (have_shared)
-    test_real();
-  else
-    TEST_SKIP_PART("test_cgroup_v1: real-file tests: %s not found", shared_fixture_dir());
+  test_real();
   test_trees();
   test_guest_tree();
   int dfd = make_tmp();
@@ -746,8 +741,5 @@ int main(void) {
   close(dfd);
   rmdir(tmpdir);
   test_live();
-  int rc = test_result("test_cgroup_v1");
-  if (rc == 0 && !have_shared)
-    TEST_SKIP("shared fixtures missing");
-  return rc;
+  return test_result("test_cgroup_v1");
 }

@@ -1,4 +1,4 @@
-/* cgroup v2 and PSI readers against the real kernel files in shared/fixtures-real, plus
+/* cgroup v2 and PSI readers against the real kernel files in tests/fixtures/real, plus
  * malformed input written to a temporary directory. */
 #include "cgroup_v2.h"
 #include "testutil.h"
@@ -32,11 +32,9 @@ static int errs_for(const errs_t *e, const char *file) {
   return n;
 }
 
-static bool have_shared;
-
 static int open_real(const char *sub) {
   char path[1024];
-  snprintf(path, sizeof(path), "%s/%s", shared_fixture_dir(), sub);
+  snprintf(path, sizeof(path), "%s/%s", real_fixture_dir(), sub);
   int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0)
     fprintf(stderr, "cannot open %s\n", path);
@@ -417,7 +415,7 @@ static void test_proc_pressure_format(void) {
   int dfd = make_tmp();
   for (size_t i = 0; i < 3; i++) {
     char path[1024], buf[512];
-    snprintf(path, sizeof(path), "%s/proc-pressure/node-exporter-1/%s", shared_fixture_dir(),
+    snprintf(path, sizeof(path), "%s/proc-pressure/node-exporter-1/%s", real_fixture_dir(),
              map[i].src);
     FILE *f = fopen(path, "rb");
     CHECK(f != NULL);
@@ -882,20 +880,14 @@ static void test_live(void) {
 }
 
 int main(void) {
-  struct stat st;
-  have_shared = stat(shared_fixture_dir(), &st) == 0;
-  if (have_shared) {
-    test_session_scope();
-    test_system_slice();
-    test_edited_scope();
-    test_cpu_stat_no_controller();
-    test_k8s_quota();
-    test_io_stat_quirks();
-    test_no_final_newline();
-    test_proc_pressure_format();
-  } else {
-    TEST_SKIP_PART("test_cgroup_v2: real-file tests: %s not found", shared_fixture_dir());
-  }
+  test_session_scope();
+  test_system_slice();
+  test_edited_scope();
+  test_cpu_stat_no_controller();
+  test_k8s_quota();
+  test_io_stat_quirks();
+  test_no_final_newline();
+  test_proc_pressure_format();
   test_trees();
   test_guest_tree();
   test_malformed();
@@ -904,8 +896,5 @@ int main(void) {
   test_removed_dir();
   test_fuzz();
   test_live();
-  int rc = test_result("test_cgroup_v2");
-  if (rc == 0 && !have_shared)
-    TEST_SKIP("shared fixtures missing");
-  return rc;
+  return test_result("test_cgroup_v2");
 }

@@ -1,4 +1,4 @@
-/* hoststat_parse on real /proc/stat samples (shared/fixtures-real/proc-stat): a missing cpu22,
+/* hoststat_parse on real /proc/stat samples (tests/fixtures/real/proc-stat): a missing cpu22,
  * a 131 KiB intr line, a file with only the "cpu" line, guest columns, procs_running and
  * procs_blocked; hoststat_read through a fake ProcRoot; sums over CPU masks; /proc/loadavg. */
 #include "hoststat.h"
@@ -12,10 +12,12 @@ static hoststat_t h; /* large: not on the stack */
 
 static char *slurp(const char *rel, size_t *len) {
   char path[4096];
-  snprintf(path, sizeof(path), "%s/proc-stat/%s/stat", shared_fixture_dir(), rel);
+  snprintf(path, sizeof(path), "%s/proc-stat/%s/stat", real_fixture_dir(), rel);
   FILE *f = fopen(path, "r");
-  if (f == NULL)
-    TEST_SKIP("shared fixtures not found (set SHARED_FIXTURES)");
+  if (f == NULL) {
+    fprintf(stderr, "missing fixture %s\n", path);
+    exit(1);
+  }
   static char buf[1 << 20];
   *len = fread(buf, 1, sizeof(buf), f);
   fclose(f);

@@ -28,7 +28,7 @@ static const char *cgroup_line(const char *dir, const char *prefix) {
   static char path[16384];
   static char text[16384];
   char file[4096];
-  snprintf(file, sizeof(file), "%s/proc-pid-cgroup/%s/cgroup", shared_fixture_dir(), dir);
+  snprintf(file, sizeof(file), "%s/proc-pid-cgroup/%s/cgroup", real_fixture_dir(), dir);
   if (read_file_at(AT_FDCWD, file, text, sizeof(text)) < 0) {
     fprintf(stderr, "cannot read %s\n", file);
     test_failures++;

@@ -4,6 +4,7 @@
 #include "testutil.h"
 
 #include <pthread.h>
+#include <sched.h>
 
 static void test_sequence(void) {
   loadstate_t ls;
@@ -48,12 +49,17 @@ static void test_sequence(void) {
  * on another thread checks every snapshot it gets. Built with -fsanitize=thread it also shows the
  * locking (without the mutex ThreadSanitizer reports the race; with it, nothing). */
 static loadstate_t shared;
-static int done; /* __atomic */
+static int done;     /* __atomic */
+static long n_reads; /* __atomic */
 static void *writer(void *arg) {
   (void)arg;
   for (uint64_t k = 1; k <= 200000; k++) {
     task_counts_t c = {.running = k, .uninterruptible = k, .sleeping = 2 * k};
     loadstate_sample(&shared, &c, false, 5.0 * (double)k);
+    /* Halfway, until the reader has read: on a busy machine the writer could otherwise finish
+     * before the reader thread is first scheduled, and no read would overlap the writes. */
+    while (k == 100000 && __atomic_load_n(&n_reads, __ATOMIC_ACQUIRE) == 0)
+      sched_yield();
   }
   __atomic_store_n(&done, 1, __ATOMIC_RELEASE);
   return NULL;
@@ -70,6 +76,7 @@ static void test_threads(void) {
     if (!loadstate_get(&shared, &c, avg, NULL))
       continue;
     reads++;
+    __atomic_store_n(&n_reads, reads, __ATOMIC_RELEASE);
     torn += c.running != c.uninterruptible || c.sleeping != 2 * c.running;
   }
   pthread_join(w, NULL);

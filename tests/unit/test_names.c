@@ -27,9 +27,9 @@ static void write_file(const char *path, const char *text, size_t len) {
   fclose(f);
 }
 
-static size_t read_shared(const char *rel, char *buf, size_t size) {
+static size_t read_real(const char *rel, char *buf, size_t size) {
   char path[4096];
-  snprintf(path, sizeof(path), "%s/%s", shared_fixture_dir(), rel);
+  snprintf(path, sizeof(path), "%s/%s", real_fixture_dir(), rel);
   ssize_t n = read_file_at(AT_FDCWD, path, buf, size);
   if (n < 0) {
     fprintf(stderr, "cannot read %s\n", path);
@@ -57,7 +57,7 @@ static void docker_config_real(void) {
   char buf[65536], rel[256], err[256];
   for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
     snprintf(rel, sizeof(rel), "docker-config/%s/config.v2.json", cases[i].dir);
-    size_t n = read_shared(rel, buf, sizeof(buf));
+    size_t n = read_real(rel, buf, sizeof(buf));
     CHECK(n > 0 && buf[n - 1] != '\n'); /* dockerd writes no final newline */
     docker_info_t info;
     CHECK_INT(names_parse_docker_config(buf, n, &info, err, sizeof(err)), 0);
@@ -196,7 +196,7 @@ static void lookup_docker(void) {
   char buf[65536];
   container_ident_t c;
   container_names_t n;
-  size_t len = read_shared("docker-config/blog-nginx-running-3/config.v2.json", buf, sizeof(buf));
+  size_t len = read_real("docker-config/blog-nginx-running-3/config.v2.json", buf, sizeof(buf));
   put_docker_config(ID_NGINX, buf, len);
 
   ident("/system.slice/docker-" ID_NGINX ".scope", &c);

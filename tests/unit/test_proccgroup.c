@@ -10,10 +10,10 @@
 static char *load(const char *sample) {
   static char buf[16384];
   char path[1024];
-  snprintf(path, sizeof(path), "%s/proc-pid-cgroup/%s/cgroup", shared_fixture_dir(), sample);
+  snprintf(path, sizeof(path), "%s/proc-pid-cgroup/%s/cgroup", real_fixture_dir(), sample);
   ssize_t n = read_file_at(AT_FDCWD, path, buf, sizeof(buf));
   if (n < 0) {
-    fprintf(stderr, "cannot read %s (set SHARED_FIXTURES)\n", path);
+    fprintf(stderr, "missing fixture %s\n", path);
     test_checks++;
     test_failures++;
     buf[0] = '\0';

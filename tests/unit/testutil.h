@@ -91,10 +91,15 @@ static inline const char *fixture_dir(void) {
   return d ? d : "tests/fixtures";
 }
 
-/* shared/fixtures-real from the repository root's parent (or $SHARED_FIXTURES). */
-static inline const char *shared_fixture_dir(void) {
-  const char *d = getenv("SHARED_FIXTURES");
-  return d ? d : "../shared/fixtures-real";
+/* The real-host samples (tests/fixtures/real, see its README): part of the repository, so a
+ * test that cannot read one fails instead of skipping. */
+static inline const char *real_fixture_dir(void) {
+  static char d[512]; /* small: the callers' path buffers have room for a sample name */
+  if (d[0] == '\0' && (size_t)snprintf(d, sizeof(d), "%s/real", fixture_dir()) >= sizeof(d)) {
+    fprintf(stderr, "FIXTURE_DIR too long: %s\n", fixture_dir());
+    exit(1);
+  }
+  return d;
 }
 
 /* This process's open fds (from /proc/self/fd, the listing's own included), -1 if unlisted. */
