@@ -194,20 +194,29 @@ static int k8s_log_lookup(const char *dir, const char *id, container_names_t *ou
   return rc;
 }
 
-/* Returns 0 when a name came out of config.v2.json, else a negative errno (note filled). */
-static int docker_lookup(const char *root, const char *id, container_names_t *out, char *raw) {
-  char path[PATH_MAX];
+/* The JSON file at path, or NULL with the note filled and *err set (-ENOENT: no such file). */
+static json_t *load_json(const char *path, container_names_t *out, int *err) {
   json_error_t je;
-  if (snprintf(path, sizeof(path), "%s/containers/%s/config.v2.json", root, id) >=
-      (int)sizeof(path))
-    return -ENAMETOOLONG;
   json_t *j = json_load_file(path, 0, &je);
   if (!j) {
     set_note(out, "%s: %s", path, je.text);
-    return json_error_code(&je) == json_error_cannot_open_file ? -ENOENT : -EINVAL;
+    *err = json_error_code(&je) == json_error_cannot_open_file ? -ENOENT : -EINVAL;
   }
+  return j;
+}
+
+/* Returns 0 when a name came out of config.v2.json, else a negative errno (note filled). */
+static int docker_lookup(const char *root, const char *id, container_names_t *out, char *raw) {
+  char path[PATH_MAX];
+  if (snprintf(path, sizeof(path), "%s/containers/%s/config.v2.json", root, id) >=
+      (int)sizeof(path))
+    return -ENAMETOOLONG;
+  int rc;
+  json_t *j = load_json(path, out, &rc);
+  if (!j)
+    return rc;
   docker_info_t info;
-  int rc = docker_extract(j, &info);
+  rc = docker_extract(j, &info);
   json_decref(j);
   if (rc) {
     set_note(out, "%s: no Name", path);
@@ -247,17 +256,15 @@ static int podman_lookup(const char *path, const char *id, container_names_t *ou
 static int containerd_lookup(const char *state, const char *key, container_names_t *out,
                              char *raw) {
   char path[PATH_MAX];
-  json_error_t je;
   if (snprintf(path, sizeof(path), "%s/io.containerd.runtime.v2.task/%s/config.json", state, key) >=
       (int)sizeof(path))
     return -ENAMETOOLONG;
-  json_t *j = json_load_file(path, 0, &je);
-  if (!j) {
-    set_note(out, "%s: %s", path, je.text);
-    return json_error_code(&je) == json_error_cannot_open_file ? -ENOENT : -EINVAL;
-  }
+  int rc;
+  json_t *j = load_json(path, out, &rc);
+  if (!j)
+    return rc;
   const char *name = json_str(json_object_get(j, "annotations"), "nerdctl/name");
-  int rc = -ENODATA;
+  rc = -ENODATA;
   if (name && name[0]) {
     copy_field(raw, RAW_NAME_SIZE, name);
     out->source = "nerdctl";
