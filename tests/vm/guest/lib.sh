@@ -149,3 +149,14 @@ dispatched() {
 # stop_ctr REL / cont_ctr REL: SIGSTOP / SIGCONT every process of the container.
 stop_ctr() { local p; for p in $(ctr_pids "$1"); do kill -STOP "$p"; done; }
 cont_ctr() { local p; for p in $(ctr_pids "$1"); do kill -CONT "$p"; done; }
+
+# finish_with_ids: stops collectd, checks its log has no ERROR, lists the identifiers checked
+# (IDS) against the kernel's files, and ends the test.
+finish_with_ids() {
+  stop_collectd
+  check "no ERROR lines in collectd's log" test -z "$(errors_in_log)"
+  errors_in_log | head -5
+  echo "--- identifiers checked against the kernel's files ($VM_LAYOUT):"
+  printf '  %s\n' "${IDS[@]}"
+  finish
+}

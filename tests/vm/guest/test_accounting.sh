@@ -211,9 +211,4 @@ check "gauge-cpu_diagnosis says cap_throttled (1) while the cap throttled ($diag
 same "gauge-cpu_diagnosis once stopped (not_throttled)" "$(col "$(last_row "$NAME" gauge-cpu_diagnosis)" 1)" 0
 
 cont_ctr "$REL"
-stop_collectd
-check "no ERROR lines in collectd's log" test -z "$(errors_in_log)"
-errors_in_log | head -5
-echo "--- identifiers checked against the kernel's files ($VM_LAYOUT):"
-printf '  %s\n' "${IDS[@]}"
-finish
+finish_with_ids

@@ -91,10 +91,5 @@ for k in freepages thrashing compact wpcopy irq; do
   [ -n "$f" ] && IDS+=("total_time_in_ms-delay_$k = $(col "$(last_row "$NAME" "total_time_in_ms-delay_$k")" 1) (taskstats only)")
 done
 cont_ctr "$REL"
-stop_collectd
-check "no ERROR lines in collectd's log" test -z "$(errors_in_log)"
-errors_in_log | head -5
 echo 0 >/proc/sys/kernel/task_delayacct
-echo "--- identifiers checked against the kernel's files ($VM_LAYOUT):"
-printf '  %s\n' "${IDS[@]}"
-finish
+finish_with_ids

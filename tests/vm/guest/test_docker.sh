@@ -55,9 +55,4 @@ check "the container is throttled by its cap (nr_throttled > 0)" test "$(kkey "$
 check "the container appeared notification names it with runtime docker" \
   grep -q "container appeared: $NAME (id $ID, runtime docker)" "$WORK/collectd.log"
 dk unpause "$NAME" >/dev/null
-stop_collectd
-check "no ERROR lines in collectd's log" test -z "$(errors_in_log)"
-errors_in_log | head -5
-echo "--- identifiers checked against the kernel's files ($VM_LAYOUT, Docker):"
-printf '  %s\n' "${IDS[@]}"
-finish
+finish_with_ids

@@ -79,9 +79,4 @@ else
 fi
 sleep 3.5
 check "no rows after the removal" test "$(last_row "$NAME" ps_cputime | cut -d, -f1)" = "$t_last"
-stop_collectd
-check "no ERROR lines in collectd's log" test -z "$(errors_in_log)"
-errors_in_log | head -5
-echo "--- identifiers checked against the kernel's files ($VM_LAYOUT):"
-printf '  %s\n' "${IDS[@]}"
-finish
+finish_with_ids

@@ -60,9 +60,4 @@ check "exactly the pings were counted (20 packets, 20840 bytes each way)" \
   "$(last_row "$NAME" if_octets-vmv1 | cut -d, -f2-)" = 20840,20840
 check "no value for the namespace's lo (ignored by default)" test -z "$(csv_file "$NAME" if_octets-lo)"
 check "no value for the guest's own vmv0" test -z "$(csv_file "$NAME" if_octets-vmv0)"
-stop_collectd
-check "no ERROR lines in collectd's log" test -z "$(errors_in_log)"
-errors_in_log | head -5
-echo "--- identifiers checked against the kernel's files ($VM_LAYOUT):"
-printf '  %s\n' "${IDS[@]}"
-finish
+finish_with_ids

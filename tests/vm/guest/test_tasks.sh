@@ -98,8 +98,4 @@ check "shortterm load rose above 0 (${load#*,})" awk -v l="$(echo "$load" | cut 
 if [ "$VM_LAYOUT" = v2 ]; then echo "$DEV wbps=max" >"$CG/$REL/io.max"; else
   echo "$DEV 0" >"$(kpath blkio "$REL" blkio.throttle.write_bps_device)"; fi
 wait "$DD"
-stop_collectd
-check "no ERROR lines in collectd's log" test -z "$(errors_in_log)"
-echo "--- identifiers checked against the kernel's files ($VM_LAYOUT):"
-printf '  %s\n' "${IDS[@]}"
-finish
+finish_with_ids
