@@ -304,6 +304,8 @@ static int tasks_dir(const sample_host_t *h, const sample_state_t *st, int v1_ta
 static int count_tasks(const sample_host_t *h, sample_state_t *st, int v1_tasks,
                        task_counts_t *counts) {
   int dirfd = tasks_dir(h, st, v1_tasks);
+  if (dirfd < 0)
+    return -ENOENT; /* the cgroup is gone (removed since discovery) */
   int err = sample_tasks(h, st, dirfd, counts);
   st->tasks_hierarchy = dirfd == st->dir_v2;
   if (dirfd != st->dir_v2 || h->kind == CG_LAYOUT_V2 || v1_tasks < 0)
