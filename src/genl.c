@@ -277,14 +277,10 @@ static bool request_valid(const genl_req_t *req) {
          (req->data != NULL || req->len == 0) && req->len <= GENL_MAX_PAYLOAD;
 }
 
-/* One round: sends reqs[idx[0..k)] (k <= GENL_BATCH) in one sendmmsg and reads their replies with
- * recvmmsg. done[j] tells whether request idx[j] got its reply or error (its result then in
- * rcs[idx[j]]). Returns 0 when every answer came; -ENOBUFS when the receive buffer overflowed:
- * the kernel answers while the requests are sent, so once the queue is drained the requests not
- * done are exactly those whose replies it dropped; or another -errno when the socket can no
- * longer be trusted (the results not yet in are that error). */
-static int exchange(struct nl_sock *sk, unsigned char *slots, size_t nslots, int family,
-                    const genl_req_t *reqs, const size_t *idx, size_t k, int *rcs, bool *done) {
+/* Sends reqs[idx[0..k)] (k <= GENL_BATCH) in one sendmmsg; *seq0 gets the first one's sequence
+ * number (the others follow it). Returns 0 or -errno. */
+static int send_requests(struct nl_sock *sk, int family, const genl_req_t *reqs, const size_t *idx,
+                         size_t k, int *rcs, bool *done, uint32_t *seq0) {
   int fd = nl_socket_get_fd(sk);
   struct {
     struct nlmsghdr n;
@@ -295,12 +291,11 @@ static int exchange(struct nl_sock *sk, unsigned char *slots, size_t nslots, int
   struct mmsghdr mm[GENL_BATCH];
   struct iovec iov[GENL_BATCH];
   struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
-  uint32_t seq0 = 0;
   for (size_t j = 0; j < k; j++) {
     const genl_req_t *req = &reqs[idx[j]];
     uint32_t seq = nl_socket_use_seq(sk);
     if (j == 0)
-      seq0 = seq;
+      *seq0 = seq;
     size_t attr = req->data ? NLA_HDRLEN + req->len : 0;
     memset(&out[j], 0, sizeof(out[j]));
     out[j].n = (struct nlmsghdr){.nlmsg_len = NLMSG_LENGTH(GENL_HDRLEN + NLA_ALIGN(attr)),
@@ -322,18 +317,28 @@ static int exchange(struct nl_sock *sk, unsigned char *slots, size_t nslots, int
     rcs[idx[j]] = 0;
     done[j] = false;
   }
-  int rc = 0;
   for (size_t sent = 0; sent < k;) {
     int r = sendmmsg(fd, mm + sent, (unsigned)(k - sent), 0);
     if (r < 0 && errno == EINTR)
       continue;
-    if (r <= 0) {
-      rc = r < 0 ? -errno : -EIO;
-      goto failed;
-    }
+    if (r <= 0)
+      return r < 0 ? -errno : -EIO;
     sent += (size_t)r;
   }
+  return 0;
+}
 
+/* Reads the replies of the k requests sent from seq0 on with recvmmsg; done[j] tells whether
+ * request idx[j] got its reply or error (its result then in rcs[idx[j]]). Returns 0 when every
+ * answer came; -ENOBUFS when the receive buffer overflowed: the kernel answers while the
+ * requests are sent, so once the queue is drained the requests not done are exactly those whose
+ * replies it dropped; or another -errno when the socket can no longer be trusted. */
+static int receive_replies(struct nl_sock *sk, unsigned char *slots, size_t nslots, int family,
+                           const genl_req_t *reqs, const size_t *idx, size_t k, uint32_t seq0,
+                           int *rcs, bool *done) {
+  int fd = nl_socket_get_fd(sk);
+  struct mmsghdr mm[GENL_RECV_SLOTS];
+  struct iovec iov[GENL_RECV_SLOTS];
   size_t pending = k;
   bool overrun = false;
   double deadline = now_ms() + GENL_TIMEOUT_MS;
@@ -361,20 +366,15 @@ static int exchange(struct nl_sock *sk, unsigned char *slots, size_t nslots, int
       int ready = wait_ms > 0 ? poll(&pfd, 1, wait_ms) : 0;
       if (ready > 0 || (ready < 0 && errno == EINTR))
         continue;
-      rc = ready == 0 ? -ETIMEDOUT : -errno;
-      goto failed;
+      return ready == 0 ? -ETIMEDOUT : -errno;
     }
     if (r < 0 && errno == EINTR)
       continue;
-    if (r <= 0) {
-      rc = r < 0 ? -errno : -EIO;
-      goto failed;
-    }
+    if (r <= 0)
+      return r < 0 ? -errno : -EIO;
     for (int m = 0; m < r; m++) {
-      if (mm[m].msg_hdr.msg_flags & MSG_TRUNC) {
-        rc = -EMSGSIZE;
-        goto failed;
-      }
+      if (mm[m].msg_hdr.msg_flags & MSG_TRUNC)
+        return -EMSGSIZE;
       if (from[m].nl_pid != 0) /* only the kernel speaks for the family */
         continue;
       int len = (int)mm[m].msg_len;
@@ -387,14 +387,22 @@ static int exchange(struct nl_sock *sk, unsigned char *slots, size_t nslots, int
         pending -= done[j];
       }
     }
-    if (pending > 0 && now_ms() > deadline) { /* messages, but not ours */
-      rc = -ETIMEDOUT;
-      goto failed;
-    }
+    if (pending > 0 && now_ms() > deadline) /* messages, but not ours */
+      return -ETIMEDOUT;
   }
   return 0;
+}
 
-failed:
+/* One round: sends reqs[idx[0..k)] (k <= GENL_BATCH) and reads their replies (see
+ * receive_replies). On an error other than -ENOBUFS the results not yet in are that error. */
+static int exchange(struct nl_sock *sk, unsigned char *slots, size_t nslots, int family,
+                    const genl_req_t *reqs, const size_t *idx, size_t k, int *rcs, bool *done) {
+  uint32_t seq0 = 0;
+  int rc = send_requests(sk, family, reqs, idx, k, rcs, done, &seq0);
+  if (rc == 0)
+    rc = receive_replies(sk, slots, nslots, family, reqs, idx, k, seq0, rcs, done);
+  if (rc == 0 || rc == -ENOBUFS)
+    return rc;
   for (size_t j = 0; j < k; j++)
     if (!done[j])
       rcs[idx[j]] = rc;
