@@ -33,6 +33,15 @@
 #define CONTAINER_TYPES_DB "/usr/share/collectd-container/container-types.db"
 #endif
 
+_Static_assert(CG_V1_COUNT == 5, "one -1 per v1 hierarchy below");
+sample_host_t sample_host = {.v1_root = {-1, -1, -1, -1, -1},
+                             .v2_root = -1,
+                             .primary_root = -1,
+                             .proc_root = -1,
+                             .freezer_root = -1};
+cg_layout_t host_layout;
+netns_registry_t *netns_owners;
+
 static bool initialized;
 
 /* ---- roots ---- */
@@ -229,7 +238,7 @@ static int container_init(void) {
     return -1;
   }
   bool network = network_start();
-  exitwatch_start(host_layout.v2, sample_host.v2_root);
+  exitwatch_start(host_layout.v2, sample_host.v2_root, registry_exit_event);
   shard_features_set(network, delay_start());
   open_files_budget();
   static int discover_token; /* collectd calls free_func only for non-NULL data */

@@ -5,7 +5,7 @@
 #define CONTAINER_PLUGIN_EMIT_H
 
 #include "plugin/config.h"
-#include "plugin/registry.h"
+#include "plugin/container.h"
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -2,14 +2,11 @@
 #define _GNU_SOURCE /* pipe2 */
 #include "plugin/exitwatch.h"
 
-#include "plugin/shard.h"
-
 #include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/inotify.h>
@@ -21,8 +18,10 @@ static pthread_t thread;
 static bool thread_running;
 static char v2_path[PATH_MAX];
 static int v2_root = -1;
-/* Set when collectd begins to shut down (see exitwatch_quiesce): no final read after it. */
-static atomic_bool quiesced;
+/* Set when collectd begins to shut down (see exitwatch_quiesce): no event handled after it. */
+static pthread_mutex_t event_lock = PTHREAD_MUTEX_INITIALIZER;
+static bool quiesced;
+static void (*on_event)(int wd);
 
 void exitwatch_add(container_t *c) {
   if (inotify_fd < 0 || c->is_host || v2_root < 0)
@@ -39,25 +38,13 @@ void exitwatch_remove(container_t *c) {
   c->events_wd = -1;
 }
 
-static bool cgroup_unpopulated(const container_t *c) {
-  char path[PATH_MAX], text[256];
-  if (snprintf(path, sizeof(path), "%s/cgroup.events", c->relpath) >= (int)sizeof(path))
-    return false;
-  if (read_file_at(v2_root, path, text, sizeof(text)) < 0)
-    return false;
-  const char *p = strstr(text, "populated ");
-  return p && p[10] == '0';
-}
-
-/* Under the registry's lock. */
-static void final_read(container_t *c) {
-  if (c->final_read_done || atomic_load(&quiesced) || !cgroup_unpopulated(c))
-    return;
-  /* Under its shard's lock, after its callback's pass: values still waiting in that pass's
-   * batch are older than these, and collectd drops a value older than the last one it has. */
-  shard_read_one(c);
-  c->final_read_done = true;
-  DEBUG(PLUGIN_NAME " plugin: container %s has no process left: final values read.", c->name);
+/* An event for watch wd, unless collectd is stopping: under event_lock, so quiesce waits for one
+ * under way. */
+static void event(int wd) {
+  pthread_mutex_lock(&event_lock);
+  if (!quiesced)
+    on_event(wd);
+  pthread_mutex_unlock(&event_lock);
 }
 
 static void *watch(void *arg) {
@@ -79,7 +66,7 @@ static void *watch(void *arg) {
     for (char *p = buf; p < buf + len;) {
       const struct inotify_event *ev = (const struct inotify_event *)p;
       if (ev->mask & IN_MODIFY)
-        registry_with_watch(ev->wd, final_read);
+        event(ev->wd);
       p += sizeof(*ev) + ev->len;
     }
   }
@@ -95,8 +82,11 @@ static void close_all(void) {
   inotify_fd = stop_pipe[0] = stop_pipe[1] = -1;
 }
 
-void exitwatch_start(const char *path, int root_fd) {
-  atomic_store(&quiesced, false);
+void exitwatch_start(const char *path, int root_fd, void (*handler)(int wd)) {
+  pthread_mutex_lock(&event_lock);
+  quiesced = false;
+  on_event = handler;
+  pthread_mutex_unlock(&event_lock);
   if (root_fd < 0)
     return;
   v2_root = root_fd;
@@ -114,8 +104,9 @@ void exitwatch_start(const char *path, int root_fd) {
 }
 
 void exitwatch_quiesce(void) {
-  atomic_store(&quiesced, true);
-  registry_with_watch(-1, NULL); /* a final read under way ends under the registry's lock */
+  pthread_mutex_lock(&event_lock); /* waits for an event under way */
+  quiesced = true;
+  pthread_mutex_unlock(&event_lock);
 }
 
 void exitwatch_stop(void) {

@@ -1,4 +1,5 @@
-/* Notifications about a container (see notify.h). */
+/* What the plugin says about a container: notifications, and warnings about its files (see
+ * notify.h and container.h). */
 #include "plugin/notify.h"
 
 #include "utils/common/common.h"
@@ -67,4 +68,21 @@ void notify_diagnosis_change(const container_t *c, const container_sample_t *s) 
     ssnprintf(n.message, sizeof(n.message), "container %s: CPU not_throttled again, was %s (%s)",
               c->name, diag_name(from), s->diag_why);
   notification_send(&n);
+}
+
+void container_report_error(void *ctx, const char *file, int err, const char *what) {
+  container_t *c = ctx;
+  for (int i = 0; i < c->n_complained; i++)
+    if (strcmp(c->complained[i], file) == 0)
+      return;
+  if (c->n_complained < MAX_COMPLAINTS)
+    snprintf(c->complained[c->n_complained++], sizeof(c->complained[0]), "%s", file);
+  if (err == -E2BIG) { /* a per-read limit, not a broken file */
+    WARNING(PLUGIN_NAME " plugin: container %s: %s: %s; its other values are still collected.",
+            c->name, file, what);
+    return;
+  }
+  WARNING(PLUGIN_NAME " plugin: container %s: cannot use %s/%s: %s (%s); the container's other "
+                      "values are still collected.",
+          c->name, c->relpath, file, what, err ? strerror(err < 0 ? -err : err) : "bad format");
 }

@@ -3,7 +3,7 @@
 #ifndef CONTAINER_PLUGIN_NOTIFY_H
 #define CONTAINER_PLUGIN_NOTIFY_H
 
-#include "plugin/registry.h"
+#include "plugin/container.h"
 
 #include <stdbool.h>
 

@@ -22,15 +22,6 @@
 #define WALK_MAX_DEPTH 10
 #define REGISTRY_BUCKETS 4096 /* discovery looks up every cgroup it walks by path */
 
-_Static_assert(CG_V1_COUNT == 5, "one -1 per v1 hierarchy below");
-sample_host_t sample_host = {.v1_root = {-1, -1, -1, -1, -1},
-                             .v2_root = -1,
-                             .primary_root = -1,
-                             .proc_root = -1,
-                             .freezer_root = -1};
-cg_layout_t host_layout;
-netns_registry_t *netns_owners;
-
 /* Containers with a read callback. Only discovery changes the list; the read callbacks never
  * look at it, so only discovery, the exit watcher and shutdown take the lock. */
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -60,23 +51,6 @@ static void container_free(container_t *c) {
   sample_state_free(&c->state);
   free(c->relpath);
   free(c);
-}
-
-void container_report_error(void *ctx, const char *file, int err, const char *what) {
-  container_t *c = ctx;
-  for (int i = 0; i < c->n_complained; i++)
-    if (strcmp(c->complained[i], file) == 0)
-      return;
-  if (c->n_complained < MAX_COMPLAINTS)
-    snprintf(c->complained[c->n_complained++], sizeof(c->complained[0]), "%s", file);
-  if (err == -E2BIG) { /* a per-read limit, not a broken file */
-    WARNING(PLUGIN_NAME " plugin: container %s: %s: %s; its other values are still collected.",
-            c->name, file, what);
-    return;
-  }
-  WARNING(PLUGIN_NAME " plugin: container %s: cannot use %s/%s: %s (%s); the container's other "
-                      "values are still collected.",
-          c->name, c->relpath, file, what, err ? strerror(err < 0 ? -err : err) : "bad format");
 }
 
 /* ---- the hash ---- */
@@ -129,13 +103,30 @@ static void registry_remove(container_t *c) {
   container_retire(c);
 }
 
-void registry_with_watch(int wd, void (*fn)(container_t *c)) {
+static bool cgroup_unpopulated(const container_t *c) {
+  char path[PATH_MAX], text[256];
+  if (snprintf(path, sizeof(path), "%s/cgroup.events", c->relpath) >= (int)sizeof(path))
+    return false;
+  if (read_file_at(sample_host.v2_root, path, text, sizeof(text)) < 0)
+    return false;
+  const char *p = strstr(text, "populated ");
+  return p && p[10] == '0';
+}
+
+void registry_exit_event(int wd) {
   pthread_mutex_lock(&registry_lock);
-  for (container_t *c = registry; c && fn; c = c->next)
-    if (c->events_wd == wd) {
-      fn(c);
-      break;
+  for (container_t *c = registry; c; c = c->next) {
+    if (c->events_wd != wd)
+      continue;
+    if (!c->final_read_done && cgroup_unpopulated(c)) {
+      /* Under its shard's lock, after its callback's pass: values still waiting in that pass's
+       * batch are older than these, and collectd drops a value older than the last it has. */
+      shard_read_one(c);
+      c->final_read_done = true;
+      DEBUG(PLUGIN_NAME " plugin: container %s has no process left: final values read.", c->name);
     }
+    break;
+  }
   pthread_mutex_unlock(&registry_lock);
 }
 

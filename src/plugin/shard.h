@@ -11,7 +11,7 @@
 #ifndef CONTAINER_PLUGIN_SHARD_H
 #define CONTAINER_PLUGIN_SHARD_H
 
-#include "plugin/registry.h"
+#include "plugin/container.h"
 
 #include <stdbool.h>
 
