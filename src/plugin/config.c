@@ -12,27 +12,21 @@
 
 #define PLUGIN_NAME "container"
 
-static const plugin_conf_t defaults = {
-    .cgroup_root = "/sys/fs/cgroup",
-    .proc_root = "/proc",
-    .docker_root = "/var/lib/docker",
-    .k8s_log_dir = "/var/log/containers",
-    .podman_json = "/var/lib/containers/storage/overlay-containers/containers.json",
-    .containerd_state = "/run/containerd",
-    .groups = CG_GROUP_CPU | CG_GROUP_MEMORY | CG_GROUP_BLKIO | CG_GROUP_PIDS | CG_GROUP_PRESSURE,
-    .collect_load = true,
-    .task_method = TASK_METHOD_PROCSTATE,
-    .notifications = true,
-    .collect_network = true,
-    .ignore_selected_interface = true,
-    .collect_delay = true,
-    .collect_diagnosis = true,
-    .meta = META_FIRST,
-    .max_open_files = 65536,
-    .per_callback = 64,
-};
+/* The defaults, once: a macro, since C wants a constant to initialise conf with. */
+#define CONF_DEFAULTS                                                                              \
+  {                                                                                                \
+    .cgroup_root = "/sys/fs/cgroup", .proc_root = "/proc", .docker_root = "/var/lib/docker",       \
+    .k8s_log_dir = "/var/log/containers",                                                          \
+    .podman_json = "/var/lib/containers/storage/overlay-containers/containers.json",               \
+    .containerd_state = "/run/containerd",                                                         \
+    .groups = CG_GROUP_CPU | CG_GROUP_MEMORY | CG_GROUP_BLKIO | CG_GROUP_PIDS | CG_GROUP_PRESSURE, \
+    .collect_load = true, .task_method = TASK_METHOD_PROCSTATE, .notifications = true,             \
+    .collect_network = true, .ignore_selected_interface = true, .collect_delay = true,             \
+    .collect_diagnosis = true, .meta = META_FIRST, .max_open_files = 65536, .per_callback = 64,    \
+  }
 
-plugin_conf_t conf = defaults;
+static const plugin_conf_t defaults = CONF_DEFAULTS;
+plugin_conf_t conf = CONF_DEFAULTS;
 
 /* A key's setter: the item, the field it sets, and the table row's argument. Returns 0 or -1
  * (then the caller says the value is invalid); -2: the error was said already. */
