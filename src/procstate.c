@@ -79,15 +79,6 @@ bool procstate_starts_find(const procstate_starts_t *s, pid_t tid, uint64_t *sta
   return hit != NULL;
 }
 
-uint64_t procstate_starts_digest(const procstate_starts_t *s) {
-  uint64_t h = FNV1A64_INIT ^ s->n; /* over the TIDs and start times */
-  for (size_t i = 0; i < s->n; i++) {
-    uint64_t words[2] = {(uint64_t)s->v[i].tid, s->v[i].start_ticks};
-    h = fnv1a64_more(h, words, sizeof(words));
-  }
-  return h != 0 ? h : 1;
-}
-
 void procstate_starts_free(procstate_starts_t *s) {
   free(s->v);
   s->v = NULL;

@@ -29,9 +29,6 @@ void procstate_starts_sort(procstate_starts_t *s);
 /* The start time of tid, or false when the count did not read it. */
 bool procstate_starts_find(const procstate_starts_t *s, pid_t tid, uint64_t *start_ticks);
 void procstate_starts_free(procstate_starts_t *s);
-/* A non-zero digest of a sorted list (TIDs and start times): equal digests mean, but for a
- * 64-bit hash collision, the same threads. A reused TID has another start time. */
-uint64_t procstate_starts_digest(const procstate_starts_t *s);
 
 /* At most this many threads' stat fds are kept per subtree: a container of 20,000 threads must
  * not take the fds (and 4.6 KiB of kernel memory each) of every container; the rest are opened

@@ -326,7 +326,6 @@ static int count_tasks(const sample_host_t *h, sample_state_t *st, int v1_tasks,
 /* Samples the task states now and folds them into the load: under the caller's lock. */
 static void load_sample_now(const sample_host_t *h, sample_state_t *st) {
   st->starts.n = 0;
-  st->starts_sampled = false;
   task_counts_t counts;
   int err = count_tasks(h, st, v1_tasks_dir(st), &counts);
   if (err != 0) {
@@ -334,8 +333,6 @@ static void load_sample_now(const sample_host_t *h, sample_state_t *st) {
       st->on_error(st->error_ctx, "task states", err, "cannot count the cgroup's tasks");
     return;
   }
-  st->starts_sampled = st->task_method.kind == TASK_METHOD_PROCSTATE;
-  st->starts_fresh = st->starts_sampled;
   int freezer = open_cgroup_dir(h->freezer_root, st->relpath);
   int fz_err = 0;
   bool frozen = freezer_is_frozen(freezer, st->dir_v2, &fz_err);
@@ -371,25 +368,17 @@ size_t sample_first_pids(int dirfd, pid_t *pids, size_t max) {
   return l.n;
 }
 
-/* Lists the processes for the batched delay query (the same threads as at the last read mean
- * the same processes: not listed again). Returns how many it listed (0: none). */
+/* Lists the processes for the batched delay query, at every read: the task states are sampled
+ * every 5 s, at another moment, so no sample can tell that no process started since, and one
+ * seen late has its delays counted from then only. Returns how many it listed (0: none). */
 static size_t prepare_delay(const sample_host_t *h, sample_state_t *st, container_sample_t *s,
                             int procs_dir) {
   s->delay_rc = 1;
   if (!(st->delay && h->collect_delay && procs_dir >= 0))
     return 0;
-  /* The same threads as at the last listing mean the same processes: only a load sample taken
-   * since then can say so (it runs every 5 s); otherwise the processes are listed again, or a new
-   * one would be seen late and its delays counted from then only. */
-  int rc = 0;
-  uint64_t digest = st->starts_fresh ? procstate_starts_digest(&st->starts) : 0;
-  st->starts_fresh = false;
-  if (digest == 0 || digest != st->tgids_digest) {
-    cgprocs_opts_t o = {.max_depth = CG_SUBTREE_MAX_DEPTH, .sorted_unique = true};
-    st->tgids.n = 0;
-    rc = cgprocs_collect(procs_dir, &o, &st->tgids);
-    st->tgids_digest = rc == 0 ? digest : 0;
-  }
+  cgprocs_opts_t o = {.max_depth = CG_SUBTREE_MAX_DEPTH, .sorted_unique = true};
+  st->tgids.n = 0;
+  int rc = cgprocs_collect(procs_dir, &o, &st->tgids);
   size_t n = st->tgids.n;
   if (rc != 0 && rc != -ENOENT) {
     s->delay_rc = rc;

@@ -82,13 +82,10 @@ typedef struct {
   int tasks_hierarchy; /* 0: v1, 1: v2, where the last sample counted the tasks */
   task_method_t task_method;
   procstate_starts_t starts;  /* thread start times the load sample read, for the delays */
-  bool starts_sampled;        /* the last load sample listed every thread in starts */
-  bool starts_fresh;          /* and no delay read has used it yet */
   procstate_keep_t task_keep; /* kept /proc stat fds of the load sample's threads */
   /* the processes */
   pid_list_t tgids;
-  uint64_t tgids_digest; /* the threads' digest when tgids was read (0: none) */
-  delay_state_t *delay;  /* NULL when delays are not collected */
+  delay_state_t *delay; /* NULL when delays are not collected */
   diag_tracker_t diag;
   /* the network namespace */
   pid_t host_netns_pid; /* the process last seen in the host's namespace, 0 if none */

@@ -642,25 +642,6 @@ static void test_kept_v2_lists(void) {
   rmdir(dir);
 }
 
-static void test_starts_digest(void) {
-  procstate_start_t a[] = {{10, 500}, {11, 501}, {40, 900}};
-  procstate_starts_t s = {.v = a, .n = 3, .cap = 3};
-  uint64_t d = procstate_starts_digest(&s);
-  CHECK(d != 0);
-  CHECK(procstate_starts_digest(&s) == d);
-  a[1].start_ticks = 777; /* TID 11 reused by a new thread */
-  CHECK(procstate_starts_digest(&s) != d);
-  a[1].start_ticks = 501;
-  a[2].tid = 41; /* another thread */
-  CHECK(procstate_starts_digest(&s) != d);
-  a[2].tid = 40;
-  s.n = 2; /* one thread gone */
-  CHECK(procstate_starts_digest(&s) != d);
-  procstate_starts_t none = {0};
-  CHECK(procstate_starts_digest(&none) != 0);
-  CHECK(procstate_starts_digest(&none) != procstate_starts_digest(&s));
-}
-
 /* A subtree of more threads than PROCSTATE_KEEP_MAX (a fake /proc of 300 sleeping threads): every
  * one is counted at every sample, at most PROCSTATE_KEEP_MAX stat fds stay open. */
 static void test_kept_cap(void) {
@@ -712,7 +693,6 @@ static void test_kept_cap(void) {
 int main(void) {
   test_self();
   test_starts();
-  test_starts_digest();
   test_kept_fds();
   test_kept_cap();
   test_kept_v2_lists();
