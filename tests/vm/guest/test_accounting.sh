@@ -71,8 +71,8 @@ diag_busy=$(csv_rows "$NAME" gauge-cpu_diagnosis | cut -d, -f2 | cut -d. -f1 | t
 
 phase "stopping the container"
 stop_ctr "$REL"
-sleep 0.3
-# Two reads after everything stood still.
+# A task-state sample (every 5 s) and two reads after everything stood still.
+sleep 5.5
 check "rows after the stop" wait_rows "$NAME" ps_cputime 2 20
 sleep 0.3
 
