@@ -109,18 +109,6 @@ pid_cmdline_has() {
   [[ "${args[*]}" == *"$2"* ]]
 }
 
-# kill_wait PID SECONDS: TERM, wait up to SECONDS, then KILL.
-kill_wait() {
-  local pid=$1 i
-  kill -TERM "$pid" 2>/dev/null || return 0
-  for ((i = 0; i < $2 * 10; i++)); do
-    kill -0 "$pid" 2>/dev/null || return 0
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null
-  sleep 0.2
-}
-
 docker_cleanup() {
   [ -n "$DOCKER_SOCK" ] || return 0
   local id c p

@@ -203,3 +203,25 @@ stop_both_modes() {
   local pid
   for pid in "${DAEMONS[@]}"; do COLLECTD_PID=$pid; stop_collectd; done
 }
+
+# kill_wait PID SECONDS: TERM, wait up to SECONDS, then KILL.
+kill_wait() {
+  local pid=$1 i
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for ((i = 0; i < $2 * 10; i++)); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.1
+  done
+  kill -KILL "$pid" 2>/dev/null
+  sleep 0.2
+}
+
+# wait_log PATTERN TIMEOUT_S: until collectd's log has a line matching PATTERN.
+wait_log() { # wait_log PATTERN TIMEOUT_S
+  local i
+  for ((i = 0; i < $2 * 5; i++)); do
+    grep -qE "$1" "$WORK/collectd.log" && return 0
+    sleep 0.2
+  done
+  return 1
+}

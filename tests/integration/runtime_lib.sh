@@ -51,18 +51,6 @@ cgroup_kill_rmdir() {
   return 0
 }
 
-# kill_wait PID SECONDS: TERM, wait up to SECONDS, then KILL (as docker_lib.sh's).
-kill_wait() {
-  local pid=$1 i
-  kill -TERM "$pid" 2>/dev/null || return 0
-  for ((i = 0; i < $2 * 10; i++)); do
-    kill -0 "$pid" 2>/dev/null || return 0
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null
-  sleep 0.2
-}
-
 # processes_with STRING: PIDs whose command line contains STRING (not this shell).
 processes_with() {
   local p args
@@ -251,15 +239,6 @@ for p in json.load(open(sys.argv[1]))["panels"]:
       eval '[ "${series:-0}" -ge 1 ] && [ "${points:-0}" -ge 3 ]'
     i=$((i + 1))
   done <"$WORK/dash-graphite.tsv"
-}
-
-wait_log() { # wait_log PATTERN TIMEOUT_S
-  local i
-  for ((i = 0; i < $2 * 5; i++)); do
-    grep -qE "$1" "$WORK/collectd.log" && return 0
-    sleep 0.2
-  done
-  return 1
 }
 
 # check_gone NAME: after the container was removed: the "disappeared" notification, no new rows.

@@ -268,14 +268,6 @@ check "no container outside the Container regex is collected" \
 echo "[$(elapsed) s] docker stop + rm idle"
 check "docker stop idle" eval 'dk stop -t 1 idle >/dev/null'
 check "docker rm idle" eval 'dk rm idle >/dev/null'
-wait_log() { # wait_log PATTERN TIMEOUT_S
-  local i
-  for ((i = 0; i < $2 * 5; i++)); do
-    grep -qE "$1" "$WORK/collectd.log" && return 0
-    sleep 0.2
-  done
-  return 1
-}
 check "\"container disappeared: idle\" notification" wait_log "container disappeared: idle " 10
 echo "[$(elapsed) s] idle gone: $(grep -m1 "container disappeared: idle " "$WORK/collectd.log" | sed 's/.*message = //')"
 idle_rows=$(csv_rows idle ps_cputime | wc -l)
