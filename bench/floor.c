@@ -143,7 +143,7 @@ static int add_container(const char *kind, const char *relpath) {
   st->proc_path = "/proc";
   st->on_error = on_error;
   st->claim = claim_all;
-  if (st->relpath == NULL || sample_state_init(st, &host, sample_now()) != 0)
+  if (st->relpath == NULL || sample_state_init(st, &host) != 0)
     return -1;
   k->n++;
   return 0;

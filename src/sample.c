@@ -28,12 +28,11 @@ double sample_now(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-int sample_state_init(sample_state_t *st, const sample_host_t *h, double now) {
+int sample_state_init(sample_state_t *st, const sample_host_t *h) {
   for (int i = 0; i < CG_V1_COUNT; i++)
     st->dir_v1[i] = -1;
   st->dir_v2 = -1;
   st->proc_path = h->proc_path;
-  (void)now;
   loadstate_init(&st->load); /* starts at 0, like a freshly booted kernel */
   st->task_method.kind = h->task_method;
   st->files = cg_files_create(); /* NULL: files are opened for each read, nothing else changes */

@@ -121,9 +121,8 @@ typedef struct {
   netns_result_t net;
 } container_sample_t;
 
-/* Sets the parts of a zeroed state that are not 0; now: when the container was found. Returns 0
- * or -ENOMEM. */
-int sample_state_init(sample_state_t *st, const sample_host_t *h, double now);
+/* Sets the parts of a zeroed state that are not 0. Returns 0 or -ENOMEM. */
+int sample_state_init(sample_state_t *st, const sample_host_t *h);
 void sample_state_free(sample_state_t *st);
 /* Closes the container's directories (they are opened again at the next read). */
 void sample_state_close(sample_state_t *st);

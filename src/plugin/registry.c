@@ -164,7 +164,7 @@ static void container_register(container_t *c) {
   st->error_ctx = c;
   st->claim = claim_netns;
   st->claim_ctx = c;
-  if (sample_state_init(st, &h, sample_now()) != 0 || shard_add(c) != 0) {
+  if (sample_state_init(st, &h) != 0 || shard_add(c) != 0) {
     container_free(c); /* found again by the next pass */
     return;
   }

@@ -63,7 +63,7 @@ static void count_error(void *ctx, const char *file, int err, const char *what) 
 /* Two reads of relpath (the second has a diagnosis); s gets the second. */
 static void read_twice(tree_t *t, const char *relpath, container_sample_t *s) {
   sample_state_t st = {.relpath = relpath, .on_error = count_error};
-  CHECK_INT(sample_state_init(&st, &t->h, 1.0), 0);
+  CHECK_INT(sample_state_init(&st, &t->h), 0);
   for (int round = 0; round < 2; round++) {
     sample_read(&t->h, &st, s);
     CHECK(s->found);
@@ -183,7 +183,7 @@ static void test_gone(void) {
   CHECK_INT(tree_open(&t, "v2-kubepods", ALL, true), 0);
   int fds = count_fds();
   sample_state_t st = {.relpath = "kubepods.slice/no-such.scope", .on_error = count_error};
-  CHECK_INT(sample_state_init(&st, &t.h, 1.0), 0);
+  CHECK_INT(sample_state_init(&st, &t.h), 0);
   container_sample_t s;
   int errors_before = errors_seen;
   sample_load(&t.h, &st); /* the 5 s load sample of a vanished container says nothing */
