@@ -225,3 +225,18 @@ wait_log() { # wait_log PATTERN TIMEOUT_S
   done
   return 1
 }
+
+# fds_of PID, rss_of PID (KiB); measure: collectd's fds and RSS at a quiet moment, the minimum of
+# 5 samples 0.2 s apart (a read in flight holds a cgroup directory open for a moment).
+fds_of() { local n=0 f; for f in /proc/"$1"/fd/*; do [ -e "$f" ] && n=$((n + 1)); done; echo "$n"; }
+rss_of() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+measure() {
+  local i f r fmin=999999 rmin=999999999
+  for i in 1 2 3 4 5; do
+    f=$(fds_of "$COLLECTD_PID"); r=$(rss_of "$COLLECTD_PID")
+    [ "$f" -lt "$fmin" ] && fmin=$f
+    [ "$r" -lt "$rmin" ] && rmin=$r
+    sleep 0.2
+  done
+  echo "$fmin $rmin"
+}

@@ -110,21 +110,8 @@ remove_container() {
   rm -rf "$WORK/docker/containers/$id"
 }
 
-fds_of() { local n=0 f; for f in /proc/"$1"/fd/*; do [ -e "$f" ] && n=$((n + 1)); done; echo "$n"; }
-rss_of() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 cpu_of() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 TCK=$(getconf CLK_TCK)
-# fds and RSS (KiB) at a quiet moment: the minimum of 5 samples 0.2 s apart.
-measure() {
-  local i f r fmin=999999 rmin=999999999
-  for i in 1 2 3 4 5; do
-    f=$(fds_of "$COLLECTD_PID"); r=$(rss_of "$COLLECTD_PID")
-    [ "$f" -lt "$fmin" ] && fmin=$f
-    [ "$r" -lt "$rmin" ] && rmin=$r
-    sleep 0.2
-  done
-  echo "$fmin $rmin"
-}
 # max_gap NAME FROM TO: the longest gap (s) between NAME's ps_cputime rows in [FROM, TO], or
 # "none" with fewer than 2 rows.
 max_gap() {

@@ -54,22 +54,8 @@ trap 'stop_long; cleanup' EXIT
 READ_THREADS=5 write_config "$INTERVAL" "  DockerRoot \"$WORK/docker\"
   Container \"/^chn_/\""
 
-fds_of() { local n=0 f; for f in /proc/"$1"/fd/*; do [ -e "$f" ] && n=$((n + 1)); done; echo "$n"; }
-rss_of() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 # CPU time (user + system, in clock ticks) of a process and all its threads.
 cpu_of() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
-# fd count and RSS (KiB) at a quiet moment: the minimum of 5 samples 0.2 s apart (a read in
-# flight holds a cgroup directory open for a moment).
-measure() {
-  local i f r fmin=999999 rmin=999999999
-  for i in 1 2 3 4 5; do
-    f=$(fds_of "$COLLECTD_PID"); r=$(rss_of "$COLLECTD_PID")
-    [ "$f" -lt "$fmin" ] && fmin=$f
-    [ "$r" -lt "$rmin" ] && rmin=$r
-    sleep 0.2
-  done
-  echo "$fmin $rmin"
-}
 HOST_NS=$(stat -L -c %i /proc/self/ns/net)
 # Threads of collectd outside the host namespace. The plugin's own namespace worker enters a
 # container's namespace for a moment by design; collectd's threads (reader#N, writer#N, main...)
