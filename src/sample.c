@@ -357,7 +357,9 @@ static void read_host_load(const sample_host_t *h, container_sample_t *s);
 
 /* ---- processes: delays and network ---- */
 
-size_t sample_first_pids(int dirfd, pid_t *pids, size_t max) {
+/* Up to max PIDs from cgroup.procs of the cgroup open as dirfd or, if it has none, of its
+ * descendants (a few levels down). */
+static size_t first_pids(int dirfd, pid_t *pids, size_t max) {
   if (max == 0)
     return 0;
   /* The caller's array as the list: the read stops at max, so it is never grown. */
@@ -431,14 +433,14 @@ static bool still_in_host_netns(const sample_host_t *h, sample_state_t *st) {
   return false;
 }
 
-static void fill_net_request(const sample_host_t *h, sample_state_t *st, container_sample_t *s,
-                             size_t n) {
-  s->net_req = (netns_request_t){.proc_root = h->proc_path,
-                                 .pids = s->net_pids,
-                                 .n_pids = n,
-                                 .still_member = net_still_member,
-                                 .claim = net_claim,
-                                 .ctx = st};
+static netns_request_t net_request(const sample_host_t *h, sample_state_t *st, pid_t *pids,
+                                   size_t n) {
+  return (netns_request_t){.proc_root = h->proc_path,
+                           .pids = pids,
+                           .n_pids = n,
+                           .still_member = net_still_member,
+                           .claim = net_claim,
+                           .ctx = st};
 }
 
 /* The namespace worker's request. known/n_known: the processes the delays listed, if any. */
@@ -451,11 +453,11 @@ static void prepare_network(const sample_host_t *h, sample_state_t *st, containe
     n = n_known < SAMPLE_NET_MAX_PIDS ? n_known : SAMPLE_NET_MAX_PIDS;
     memcpy(s->net_pids, st->tgids.v, n * sizeof(*s->net_pids));
   } else {
-    n = sample_first_pids(dirfd, s->net_pids, SAMPLE_NET_MAX_PIDS);
+    n = first_pids(dirfd, s->net_pids, SAMPLE_NET_MAX_PIDS);
   }
   if (n == 0)
     return;
-  fill_net_request(h, st, s, n);
+  s->net_req = net_request(h, st, s->net_pids, n);
   s->net_asked = true;
 }
 
@@ -463,24 +465,19 @@ int sample_identify_netns(const sample_host_t *h, sample_state_t *st, netns_id_t
   int dirfd = open_cgroup_dir(h->primary_root, st->relpath);
   if (dirfd < 0)
     return -ENOENT;
-  container_sample_t *s = calloc(1, sizeof(*s));
-  if (!s) {
-    close(dirfd);
-    return -ENOMEM;
-  }
-  size_t n = sample_first_pids(dirfd, s->net_pids, SAMPLE_NET_MAX_PIDS);
+  pid_t pids[SAMPLE_NET_MAX_PIDS];
+  size_t n = first_pids(dirfd, pids, SAMPLE_NET_MAX_PIDS);
   close(dirfd);
-  int status = NETNS_NO_PID;
-  if (n > 0) {
-    st->proc_path = h->proc_path;
-    fill_net_request(h, st, s, n);
-    s->net_req.claim = NULL;
-    status = netns_identify(&s->net_req, &s->net);
-    if (status == NETNS_OK)
-      *id = s->net.id;
-    netns_result_free(&s->net);
-  }
-  free(s);
+  if (n == 0)
+    return NETNS_NO_PID;
+  st->proc_path = h->proc_path;
+  netns_request_t req = net_request(h, st, pids, n);
+  req.claim = NULL;
+  netns_result_t res;
+  int status = netns_identify(&req, &res);
+  if (status == NETNS_OK)
+    *id = res.id;
+  netns_result_free(&res);
   return status;
 }
 

@@ -142,9 +142,6 @@ void sample_release(container_sample_t *s);
 
 /* What the "gone" notification reports. */
 sample_totals_t sample_totals(const sample_state_t *st);
-/* Up to max PIDs from cgroup.procs of the cgroup open as dirfd or, if it has none, of its
- * descendants (a few levels down). */
-size_t sample_first_pids(int dirfd, pid_t *pids, size_t max);
 /* The namespace of the container's first processes (discovery: pods' containers claim theirs
  * before their first read). Returns a NETNS_* status; *id is set for NETNS_OK. */
 int sample_identify_netns(const sample_host_t *h, sample_state_t *st, netns_id_t *id);
